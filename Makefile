@@ -1,0 +1,55 @@
+# OneMap: `make run` serves the demo, `make test` runs every check. Both set up what is missing.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE := onemap.settings
+
+.PHONY: run test db stop deps venv migrate demo lint messages i18n
+
+deps:
+	@onemap/bin/system-deps.sh
+
+# The venv is rebuilt only when requirements.txt changes.
+$(VENV)/.installed: requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 required")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip
+	@$(PY) -m pip install -q -r requirements.txt
+	@touch $@
+
+venv: deps $(VENV)/.installed
+
+# Compiled translations (.mo) are build output, made from the committed .po files.
+i18n: venv
+	@$(PY) manage.py compilemessages --ignore=.venv --ignore=.local -v 0
+
+db: deps
+	@onemap/bin/localdb.sh start
+
+stop:
+	@onemap/bin/localdb.sh stop
+
+migrate: venv i18n db
+	@$(PY) manage.py migrate --noinput -v 0
+
+demo: migrate
+	@$(PY) manage.py load_demo
+
+run: demo
+	@$(PY) manage.py collectstatic --noinput -v 0
+	@echo "OneMap serving on http://127.0.0.1:$(PORT)/  (Ctrl+C to stop)"
+	@$(PY) manage.py runserver --noreload 127.0.0.1:$(PORT)
+
+lint: venv
+	@$(VENV)/bin/ruff check .
+
+messages: venv
+	@$(PY) manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=.local
+	@$(PY) manage.py compilemessages --ignore=.venv --ignore=.local
+
+test: venv i18n db
+	@$(VENV)/bin/ruff check .
+	@$(PY) manage.py makemigrations --check --dry-run -v 1
+	@$(VENV)/bin/pytest

@@ -1,0 +1,131 @@
+"""Loading the demo one-map for Jiayu County and the demo accounts. Idempotent: a second run
+creates nothing that exists already (layers are matched by the checksum of their source file).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from approvals.choices import Role
+from approvals.models import Membership
+from parcels.choices import LayerKind, LayerRule
+from parcels.models import Division, Layer, LayerVersion
+from parcels.services import division_load, file_sha256, layer_version_create, parcel_load
+
+DATA_DIR = Path(__file__).resolve().parent
+DIVISIONS_FILE = DATA_DIR / "divisions" / "xianning_divisions.geojson"
+DEMO_GPKG = DATA_DIR / "demo" / "jiayu_onemap.gpkg"
+DEMO_PASSWORD = os.environ.get("ONEMAP_DEMO_PASSWORD", "onemap-demo-2026")
+
+
+@dataclass(frozen=True)
+class DemoLayer:
+    slug: str
+    gpkg_layer: str
+    name: str
+    name_en: str
+    kind: str
+    rule: str
+    color: str
+    sort_order: int
+    min_zoom: int = 0
+
+
+DEMO_LAYERS = (
+    DemoLayer("permanent-farmland", "permanent_farmland", "永久基本农田", "Permanent basic farmland", LayerKind.FARMLAND, LayerRule.PROHIBITED, "#d4b106", 10),
+    DemoLayer("eco-redline", "eco_redline", "生态保护红线", "Ecological protection red line", LayerKind.ECO_REDLINE, LayerRule.PROHIBITED, "#389e0d", 20),
+    DemoLayer("urban-boundary", "urban_boundary", "城镇开发边界", "Urban development boundary", LayerKind.URBAN_BOUNDARY, LayerRule.MUST_BE_INSIDE, "#fa541c", 30),
+    DemoLayer("plan-zones", "plan_zones", "建设用地管制区", "Land-use plan control zones", LayerKind.PLAN_ZONES, LayerRule.INFO, "#722ed1", 40, 10),
+    DemoLayer("landuse-survey", "landuse_survey", "土地利用现状", "Land-use survey", LayerKind.LANDUSE_SURVEY, LayerRule.INFO, "#8c8c8c", 50, 13),
+)
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    role: str
+    division: str
+    description: str
+    department: str = ""
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount("applicant", Role.APPLICANT, "421221", "applicant (Jiayu)"),
+    DemoAccount("clerk_jiayu", Role.CLERK, "421221", "Jiayu county window clerk"),
+    DemoAccount("reviewer_jiayu", Role.REVIEWER, "421221", "Jiayu county reviewer"),
+    DemoAccount("reviewer_chibi", Role.REVIEWER, "421281", "Chibi county reviewer"),
+    DemoAccount("reviewer_xianning", Role.REVIEWER, "421200", "Xianning city reviewer"),
+    DemoAccount("reviewer_hubei", Role.REVIEWER, "420000", "Hubei province reviewer"),
+    DemoAccount("reviewer_ministry", Role.REVIEWER, "100000", "ministry reviewer"),
+    DemoAccount("dept_jiayu", Role.DEPARTMENT_REVIEWER, "421221", "Jiayu farmland protection department reviewer", "耕地保护股"),
+    DemoAccount("planner", Role.PLANNER, "421221", "Jiayu planner"),
+    DemoAccount("admin", Role.ADMIN, "100000", "administrator (Django admin)"),
+)
+
+
+def load_divisions() -> int:
+    return division_load(frame=gpd.read_file(DIVISIONS_FILE), source=DIVISIONS_FILE.name)
+
+
+def load_layers(*, progress: bool = False) -> list[str]:
+    """Imports each demo layer unless a version from the same file content exists. Returns what was loaded."""
+    sha = file_sha256(DEMO_GPKG)
+    loaded = []
+    for spec in DEMO_LAYERS:
+        with transaction.atomic():
+            layer, _created = Layer.objects.update_or_create(
+                slug=spec.slug,
+                defaults={
+                    "name": spec.name,
+                    "name_en": spec.name_en,
+                    "kind": spec.kind,
+                    "rule": spec.rule,
+                    "color": spec.color,
+                    "sort_order": spec.sort_order,
+                    "min_zoom": spec.min_zoom,
+                },
+            )
+            source_sha = f"{sha}:{spec.gpkg_layer}"
+            if LayerVersion.objects.filter(layer=layer, source_sha256=source_sha[:64]).exists():
+                continue
+            frame = gpd.read_file(DEMO_GPKG, layer=spec.gpkg_layer)
+            layer_version_create(
+                layer=layer,
+                frame=frame,
+                source_name=f"{DEMO_GPKG.name}:{spec.gpkg_layer}",
+                source_sha256=source_sha[:64],
+                progress=progress,
+            )
+            loaded.append(spec.slug)
+    return loaded
+
+
+def load_parcels() -> int:
+    return parcel_load(frame=gpd.read_file(DEMO_GPKG, layer="parcels"), source=f"{DEMO_GPKG.name}:parcels")
+
+
+@transaction.atomic
+def load_accounts() -> list[DemoAccount]:
+    """Creates the demo users (password DEMO_PASSWORD) and their memberships if missing."""
+    user_model = get_user_model()
+    for account in DEMO_ACCOUNTS:
+        user, created = user_model.objects.get_or_create(username=account.username)
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            if account.role == Role.ADMIN:
+                user.is_staff = user.is_superuser = True
+            user.full_clean()
+            user.save()
+        Membership.objects.get_or_create(
+            user=user,
+            role=account.role,
+            division=Division.objects.get(code=account.division),
+            defaults={"department": account.department},
+        )
+    return list(DEMO_ACCOUNTS)

@@ -1,0 +1,176 @@
+"""folium map builders. Every map is made offline-safe by maps.assets.localize before rendering.
+
+Maps are drawn in Leaflet's default Web Mercator; data are CGCS2000 lon/lat (4490), which Leaflet
+shows as WGS84 (the difference is centimetres).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import folium
+from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from maps.assets import localize
+from maps.elements import BBoxLayers, RegisterMap, SiteDraw
+from parcels.selectors import active_layers, division_outlines
+
+# Jiayu County seat (Yuyue town), lat/lon degrees: the demo's default view.
+DEFAULT_CENTER = (29.97, 113.92)
+DEFAULT_ZOOM = 11
+RULE_COLORS = {"conflict": "#cf1322", "ok": "#389e0d", "info": "#1677ff"}
+
+
+@dataclass(frozen=True)
+class MapParts:
+    """A rendered map split for a Django template: <head> assets, the map <div>, and its script."""
+
+    header: str
+    html: str
+    script: str
+    name: str
+
+
+def base_map(*, height: str = "560px", center: tuple[float, float] = DEFAULT_CENTER, zoom: int = DEFAULT_ZOOM) -> folium.Map:
+    m = folium.Map(
+        location=list(center),
+        zoom_start=zoom,
+        tiles=None,
+        height=height,
+        width="100%",
+        control_scale=True,
+        prefer_canvas=False,
+    )
+    _add_basemap(m)
+    RegisterMap().add_to(m)
+    return m
+
+
+def _add_basemap(m: folium.Map) -> None:
+    """Adds the configured base map; with BASEMAP=none (default) the map needs no tiles at all."""
+    choice = settings.BASEMAP.strip()
+    if not choice or choice == "none":
+        return
+    if choice == "osm":
+        folium.TileLayer("OpenStreetMap", name=_("Base map")).add_to(m)
+    elif choice == "tianditu":
+        url = "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=" + settings.TIANDITU_KEY
+        folium.TileLayer(url, attr="© 天地图 Tianditu", name=_("Base map"), subdomains="01234567").add_to(m)
+    else:
+        folium.TileLayer(choice, attr=_("Internal base map"), name=_("Base map")).add_to(m)
+
+
+def add_divisions(m: folium.Map) -> None:
+    """County outlines of Xianning (embedded: a few hundred vertices after simplification)."""
+    english = (get_language() or "").startswith("en")
+    folium.GeoJson(
+        division_outlines(),
+        name=_("Administrative divisions"),
+        style_function=lambda f: {"color": "#595959", "weight": 2, "fill": False, "dashArray": "6 4"},
+        tooltip=folium.GeoJsonTooltip(fields=["name_en" if english else "name", "code"], aliases=[_("Division"), _("Code")]),
+        control=False,
+    ).add_to(m)
+
+
+def add_layers(m: folium.Map, *, visible: tuple[str, ...] = ()) -> None:
+    """Every active one-map layer, loaded per bounding box from the layer GeoJSON endpoint."""
+    english = (get_language() or "").startswith("en")
+    layers = [
+        {
+            "slug": layer.slug,
+            "name": (layer.name_en or layer.name) if english else layer.name,
+            "color": layer.color,
+            "min_zoom": layer.min_zoom,
+            "visible": layer.slug in visible,
+        }
+        for layer in active_layers()
+    ]
+    url = reverse("api-layer-geojson", kwargs={"slug": "__slug__"})
+    BBoxLayers(layers=layers, url=url).add_to(m)
+
+
+def add_site(m: folium.Map, site_geojson: dict[str, Any], *, fit: bool = True) -> None:
+    site = folium.GeoJson(
+        site_geojson,
+        name=_("Site"),
+        style_function=lambda f: {"color": "#d4380d", "weight": 3, "fillOpacity": 0.05},
+    )
+    site.add_to(m)
+    if fit:
+        m.fit_bounds(_bounds(site_geojson), max_zoom=17)
+
+
+def add_overlap_pieces(m: folium.Map, pieces: dict[str, Any], verdicts: dict[str, str]) -> None:
+    """Overlap pieces, one switchable group per layer; conflicting layers outlined red."""
+    by_layer: dict[str, list[dict[str, Any]]] = {}
+    for feature in pieces.get("features", []):
+        by_layer.setdefault(feature["properties"]["layer"], []).append(feature)
+    for slug, features in by_layer.items():
+        props = features[0]["properties"]
+        verdict = verdicts.get(slug, "info")
+        folium.GeoJson(
+            {"type": "FeatureCollection", "features": features},
+            name=f"{props['layer_name']} ({_('overlap')})",
+            style_function=lambda f, v=verdict: {
+                "color": RULE_COLORS[v],
+                "weight": 2 if v == "conflict" else 1,
+                "fillColor": f["properties"]["color"],
+                "fillOpacity": 0.45,
+            },
+            tooltip=folium.GeoJsonTooltip(
+                fields=["layer_name", "class_code", "class_name", "area_m2"],
+                aliases=[_("Layer"), _("Class code"), _("Class"), _("Area (m²)")],
+            ),
+        ).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+
+
+def add_site_draw(m: folium.Map, *, input_id: str, output_id: str) -> None:
+    SiteDraw(
+        input_id=input_id,
+        output_id=output_id,
+        check_url=reverse("api-site-check"),
+        labels={
+            "empty": _("Draw the site boundary with the polygon or rectangle tool."),
+            "checking": _("Computing area…"),
+            "invalid": _("Invalid site:"),
+            "mu": _("mu"),
+            "parts": _("parcel(s)"),
+            "method": _("ellipsoidal area, CGCS2000"),
+        },
+    ).add_to(m)
+
+
+def render(m: folium.Map) -> MapParts:
+    localize(m)
+    figure = m.get_root()
+    figure.render()
+    return MapParts(
+        header=figure.header.render(),
+        html=figure.html.render(),
+        script=figure.script.render(),
+        name=m.get_name(),
+    )
+
+
+def _bounds(geojson: dict[str, Any]) -> list[list[float]]:
+    xs: list[float] = []
+    ys: list[float] = []
+
+    def walk(coords: Any) -> None:
+        if coords and isinstance(coords[0], (int, float)):
+            xs.append(coords[0])
+            ys.append(coords[1])
+        else:
+            for c in coords:
+                walk(c)
+
+    features = geojson.get("features") or [geojson]
+    for f in features:
+        geometry = f.get("geometry", f)
+        walk(geometry["coordinates"])
+    return [[min(ys), min(xs)], [max(ys), max(xs)]]

@@ -1,0 +1,66 @@
+"""folium elements that hook a map into OneMap's shared script (maps/static/maps/js/onemap-map.js)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from branca.element import MacroElement
+from folium.elements import JSCSSMixin
+from folium.template import Template
+
+_ONEMAP_JS = [("onemap_map_js", "onemap-map.js")]  # rewritten to a static URL by maps.assets.localize
+
+
+class RegisterMap(JSCSSMixin, MacroElement):
+    """Exposes the Leaflet map as `OneMap.map` (used by page scripts and browser tests)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            OneMap.register({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+    default_js = _ONEMAP_JS
+
+
+class BBoxLayers(JSCSSMixin, MacroElement):
+    """One-map layers loaded as simplified GeoJSON for the visible bounding box, with a layer switcher.
+
+    `layers`: dicts with slug, name, color, min_zoom, visible. `url`: endpoint with `__slug__`.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            OneMap.bboxLayers({{ this._parent.get_name() }}, {{ this.config|tojson }});
+        {% endmacro %}
+        """
+    )
+    default_js = _ONEMAP_JS
+
+    def __init__(self, *, layers: list[dict[str, Any]], url: str, collapsed: bool = True) -> None:
+        super().__init__()
+        self._name = "BBoxLayers"
+        self.config = {"layers": layers, "url": url, "collapsed": collapsed}
+
+
+class SiteDraw(JSCSSMixin, MacroElement):
+    """Leaflet.draw control for polygons and rectangles; syncs the drawing into a hidden form field
+    (GeoJSON FeatureCollection) and shows the server-computed area in m², mu and ha.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            OneMap.siteDraw({{ this._parent.get_name() }}, {{ this.config|tojson }});
+        {% endmacro %}
+        """
+    )
+    default_js = [("leaflet_draw_js", "leaflet.draw.js"), *_ONEMAP_JS]
+    default_css = [("leaflet_draw_css", "leaflet.draw.css")]
+
+    def __init__(self, *, input_id: str, output_id: str, check_url: str, labels: dict[str, str]) -> None:
+        super().__init__()
+        self._name = "SiteDraw"
+        self.config = {"input": input_id, "output": output_id, "checkUrl": check_url, "labels": labels}

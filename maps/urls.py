@@ -1,0 +1,16 @@
+from django.urls import path
+
+from maps.views import api, pages
+
+urlpatterns = [
+    path("", pages.home, name="home"),
+    path("applications/", pages.application_list, name="application-list"),
+    path("applications/new/", pages.application_new, name="application-new"),
+    path("applications/<int:pk>/", pages.application_detail, name="application-detail"),
+    path("applications/<int:pk>/decide/", pages.application_decide, name="application-decide"),
+    path("planner/overlap/", pages.planner_overlap, name="planner-overlap"),
+    path("api/site/check/", api.site_check, name="api-site-check"),
+    path("api/overlap/", api.overlap, name="api-overlap"),
+    path("api/layers/", api.layer_list, name="api-layer-list"),
+    path("api/layers/<slug:slug>/geojson/", api.layer_geojson, name="api-layer-geojson"),
+]

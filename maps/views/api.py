@@ -1,0 +1,86 @@
+"""JSON API: site check, overlap analysis, layer list and bbox-limited layer GeoJSON."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.gis.geos import Polygon
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from rest_framework import status
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from maps.serializers import LayerSerializer, ZoneFeatureSerializer
+from parcels.exceptions import SpatialInputError
+from parcels.geo import AreaFigures, gk3_epsg
+from parcels.models import Layer
+from parcels.overlap import overlap_analyse
+from parcels.selectors import MAX_BBOX_FEATURES, active_layers, zones_in_bbox
+from parcels.site_input import parse_site_geojson
+from parcels.sql import geometry_areas
+
+
+def _site_from(request: Request):
+    if len(request.body) > settings.ONEMAP_MAX_UPLOAD_BYTES:
+        raise SpatialInputError(_("request body exceeds %(limit)d bytes") % {"limit": settings.ONEMAP_MAX_UPLOAD_BYTES})
+    return parse_site_geojson(request.data, source=_("request body"))
+
+
+@api_view(["POST"])
+def site_check(request: Request) -> Response:
+    """Validates a drawn or uploaded site and returns its area (ellipsoidal and GK planar)."""
+    try:
+        site = _site_from(request)
+    except SpatialInputError as exc:
+        return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+    epsg = gk3_epsg(site.centroid.x)
+    ellipsoidal, planar = geometry_areas(site, epsg)
+    return Response({**AreaFigures(ellipsoidal).as_dict(), "gk_area_m2": round(planar, 2), "gk_epsg": epsg, "parts": len(site)})
+
+
+@api_view(["POST"])
+def overlap(request: Request) -> Response:
+    """Overlap report for a GeoJSON geometry, Feature or FeatureCollection (`?layers=a,b` to limit)."""
+    try:
+        site = _site_from(request)
+    except SpatialInputError as exc:
+        return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+    layers = [s for s in request.query_params.get("layers", "").split(",") if s] or None
+    result = overlap_analyse(site=site, layers=layers)
+    body = dict(result.report)
+    if request.query_params.get("pieces") in {"1", "true"}:
+        body["pieces"] = result.pieces
+    return Response(body)
+
+
+@api_view(["GET"])
+@permission_classes([AllowAny])
+def layer_list(request: Request) -> Response:
+    """Active one-map layers (planning layers are public information)."""
+    return Response(LayerSerializer(active_layers(), many=True).data)
+
+
+@api_view(["GET"])
+@permission_classes([AllowAny])
+def layer_geojson(request: Request, slug: str) -> Response:
+    """Features of a layer's active version inside `in_bbox=w,s,e,n`, simplified for `zoom`."""
+    layer = get_object_or_404(Layer, slug=slug)
+    try:
+        west, south, east, north = (float(v) for v in request.query_params["in_bbox"].split(","))
+        zoom = int(request.query_params.get("zoom", "14"))
+    except (KeyError, ValueError):
+        return Response({"detail": _("in_bbox=west,south,east,north and an integer zoom are required")}, status=400)
+    if not (west < east and south < north) or (east - west) * (north - south) > 4.0:
+        return Response({"detail": _("bounding box is empty or larger than 4 square degrees")}, status=400)
+    if zoom < layer.min_zoom:
+        return Response({"type": "FeatureCollection", "features": [], "min_zoom": layer.min_zoom})
+    bbox = Polygon.from_bbox((west, south, east, north))
+    bbox.srid = 4490
+    zones = list(zones_in_bbox(layer=layer, bbox=bbox, zoom=zoom))
+    data = ZoneFeatureSerializer(zones, many=True).data
+    response = Response({**data, "truncated": len(zones) >= MAX_BBOX_FEATURES})
+    # Layer versions change rarely; let the browser reuse a box for a minute.
+    response["Cache-Control"] = "public, max-age=60"
+    return response

@@ -1,0 +1,149 @@
+"""HTML pages. Thin: parse input → one service or selector → respond."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from approvals import selectors as approval_selectors
+from approvals import services as approval_services
+from approvals.choices import Role
+from approvals.exceptions import NotPermitted, StateConflict
+from approvals.permissions import can_review, has_role
+from maps import builders
+from maps.forms import ApplicationForm, DecisionForm, SiteForm
+from parcels.exceptions import SpatialInputError
+from parcels.overlap import overlap_analyse
+
+SITE_INPUT_ID = "id_site_geojson"
+AREA_OUTPUT_ID = "site-area"
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+def _draw_map(*, visible: tuple[str, ...]) -> builders.MapParts:
+    m = builders.base_map()
+    builders.add_divisions(m)
+    builders.add_layers(m, visible=visible)
+    builders.add_site_draw(m, input_id=SITE_INPUT_ID, output_id=AREA_OUTPUT_ID)
+    return builders.render(m)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    m = builders.base_map()
+    builders.add_divisions(m)
+    builders.add_layers(m, visible=("urban-boundary", "permanent-farmland", "eco-redline"))
+    return render(request, "maps/home.html", {"map": builders.render(m)})
+
+
+@login_required
+def application_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "maps/application_list.html",
+        {
+            "queue": approval_selectors.review_queue(user=request.user),
+            "mine": approval_selectors.application_list(user=request.user).filter(applicant=request.user),
+            "is_reviewer": has_role(request.user, Role.REVIEWER),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_new(request: HttpRequest) -> HttpResponse:
+    form = ApplicationForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                application = approval_services.application_submit(
+                    applicant=request.user,
+                    kind=form.cleaned_data["kind"],
+                    title=form.cleaned_data["title"],
+                    purpose=form.cleaned_data["purpose"],
+                    site=form.site,
+                    ip=client_ip(request),
+                )
+            except SpatialInputError as exc:
+                form.add_error(None, str(exc))
+            else:
+                return redirect("application-detail", pk=application.pk)
+        status = 400
+    return render(
+        request,
+        "maps/application_new.html",
+        {"form": form, "map": _draw_map(visible=("urban-boundary", "permanent-farmland", "eco-redline")), "area_output_id": AREA_OUTPUT_ID},
+        status=status,
+    )
+
+
+def _report_map(report_result: dict, pieces: dict, site_geojson: dict) -> builders.MapParts:
+    m = builders.base_map()
+    builders.add_divisions(m)
+    builders.add_layers(m)
+    builders.add_site(m, site_geojson)
+    builders.add_overlap_pieces(m, pieces, {lr["layer"]: lr["verdict"] for lr in report_result["layers"]})
+    return builders.render(m)
+
+
+@login_required
+def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    application = approval_selectors.application_get(user=request.user, pk=pk)
+    report = approval_selectors.latest_overlap_report(application=application)
+    site_geojson = json.loads(application.site.geojson)
+    return render(
+        request,
+        "maps/application_detail.html",
+        {
+            "application": application,
+            "report": report,
+            "map": _report_map(report.result, report.pieces, site_geojson) if report else None,
+            "events": application.events.select_related("actor").order_by("at", "id"),
+            "parcels": application.parcels.all(),
+            "can_review": can_review(request.user, application),
+            "decision_form": DecisionForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def application_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    application = approval_selectors.application_get(user=request.user, pk=pk)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        return render(request, "maps/message.html", {"title": _("Not applied"), "errors": form.errors, "application": application}, status=400)
+    service = approval_services.application_approve if form.cleaned_data["action"] == "approve" else approval_services.application_return
+    try:
+        service(application=application, by=request.user, comment=form.cleaned_data["comment"], ip=client_ip(request))
+    except NotPermitted as exc:
+        return HttpResponseForbidden(str(exc))
+    except StateConflict as exc:
+        return render(request, "maps/message.html", {"title": _("Not applied"), "message": str(exc), "application": application}, status=409)
+    return redirect("application-detail", pk=application.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def planner_overlap(request: HttpRequest) -> HttpResponse:
+    if not has_role(request.user, Role.PLANNER):
+        return HttpResponseForbidden(_("The overlap query is for planners."))
+    form = SiteForm(request.POST or None, request.FILES or None)
+    context: dict = {"form": form, "area_output_id": AREA_OUTPUT_ID}
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        result = overlap_analyse(site=form.site)
+        context["report"] = result.report
+        context["map"] = _report_map(result.report, result.pieces, json.loads(form.site.geojson))
+    else:
+        status = 400 if request.method == "POST" else 200
+        context["map"] = _draw_map(visible=("urban-boundary", "permanent-farmland", "eco-redline"))
+    return render(request, "maps/planner_overlap.html", context, status=status)

@@ -1,0 +1,52 @@
+"""Enumerations of the spatial core (DESIGN.md §5)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DivisionLevel(models.TextChoices):
+    COUNTY = "county", _("County")
+    CITY = "city", _("City")
+    PROVINCE = "province", _("Province")
+    NATION = "nation", _("Nation")
+
+
+class LayerKind(models.TextChoices):
+    FARMLAND = "farmland", _("Permanent basic farmland")
+    ECO_REDLINE = "eco_redline", _("Ecological protection red line")
+    URBAN_BOUNDARY = "urban_boundary", _("Urban development boundary")
+    PLAN_ZONES = "plan_zones", _("Land-use plan control zones")
+    LANDUSE_SURVEY = "landuse_survey", _("Land-use survey")
+    OTHER = "other", _("Other")
+
+
+class LayerRule(models.TextChoices):
+    """How an overlap with the layer is judged (DESIGN.md §6)."""
+
+    PROHIBITED = "prohibited", _("Prohibited: any overlap is a conflict")
+    MUST_BE_INSIDE = "must_be_inside", _("Must be inside: any part outside is a conflict")
+    INFO = "info", _("Information only")
+
+
+class Verdict(models.TextChoices):
+    OK = "ok", _("Compliant")
+    CONFLICT = "conflict", _("Conflict")
+    INFO = "info", _("For information")
+
+
+class ParcelStatus(models.TextChoices):
+    REGISTERED = "registered", _("Registered")
+    RETIRED = "retired", _("Retired")
+
+
+# Old land-use master plan construction-control zones (field GZQLXDM).
+PLAN_ZONE_NAMES = {
+    "010": "允许建设区",
+    "020": "有条件建设区",
+    "030": "限制建设区",
+    "040": "禁止建设区",
+}
+
+# Parcel code (宗地代码): 6-digit county + 3-digit cadastral district + 3-digit sub-district +
+# 2-letter feature code (G/J/Z then A,B,S,X,C,D,E,F,H,W,Y) + 5-digit sequence.
+PARCEL_CODE_REGEX = r"^[0-9]{6}[0-9]{3}[0-9]{3}[GJZ][ABSXCDEFHWY][0-9]{5}$"

@@ -1,0 +1,26 @@
+"""One exception hierarchy for the spatial core. Views turn these into 4xx responses."""
+
+from __future__ import annotations
+
+
+class SpatialInputError(ValueError):
+    """Input geometry or file that cannot be used; the message says where and why."""
+
+    def __init__(self, message: str, *, source: str | None = None, location: str | None = None) -> None:
+        self.source = source
+        self.location = location
+        parts = [p for p in (source, location) if p]
+        super().__init__(f"{': '.join(parts)}: {message}" if parts else message)
+        self.detail = message
+
+
+class InvalidGeometryError(SpatialInputError):
+    """A geometry is invalid (self-intersection, open ring, …) or empty."""
+
+
+class CRSError(SpatialInputError):
+    """Coordinates in an unknown, unsupported or implausible reference system."""
+
+
+class FileTooLargeError(SpatialInputError):
+    """An upload exceeds ONEMAP_MAX_UPLOAD_BYTES."""

@@ -1,0 +1,90 @@
+"""Geodesy helpers: CRS codes, area units and PostGIS area expressions (DESIGN.md §3).
+
+Storage is SRID 4490 (CGCS2000 lon/lat). Two areas are reported for every figure:
+- ellipsoidal: ST_Area on geography (CGCS2000/GRS80 ellipsoid), m²; the primary figure;
+- Gauss–Krüger planar: ST_Area after ST_Transform to the site's 3° zone (zone-prefixed EPSG), m².
+Areas are never computed in degrees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.gis.db.models import GeometryField
+from django.db.models import FloatField, Func
+
+STORAGE_SRID = 4490
+M2_PER_MU = 10000 / 15  # 1 mu = 666.667 m²
+M2_PER_HA = 10000
+
+
+class GeographyArea(Func):
+    """Ellipsoidal area in m² of a 4490 geometry expression (ST_Area on geography, spheroid=true)."""
+
+    template = "ST_Area(%(expressions)s::geography, true)"
+    output_field = FloatField()
+
+
+class PlanarArea(Func):
+    """Planar area in m² of a geometry expression after transforming it to `srid` (a metric CRS)."""
+
+    output_field = FloatField()
+
+    def __init__(self, expression, srid: int) -> None:
+        super().__init__(expression, template=f"ST_Area(ST_Transform(%(expressions)s, {int(srid)}))")
+
+
+class CollectionExtractPolygons(Func):
+    """Keeps only the polygonal part of an intersection (drops touching lines and points)."""
+
+    function = "ST_CollectionExtract"
+    template = "ST_CollectionExtract(%(expressions)s, 3)"
+    output_field = GeometryField(srid=STORAGE_SRID)
+
+
+def gk3_zone(lon: float) -> int:
+    """3° Gauss–Krüger zone number for a longitude in degrees (central meridian 3·zone)."""
+    return round(lon / 3.0)
+
+
+def gk3_epsg(lon: float) -> int:
+    """CGCS2000 3° GK EPSG code *with* zone prefix for a longitude: zone + 4488 (zones 25–45)."""
+    zone = gk3_zone(lon)
+    if not 25 <= zone <= 45:
+        raise ValueError(f"longitude {lon:.6f} is outside China's 3° zones 25–45")
+    return zone + 4488
+
+
+@dataclass(frozen=True)
+class AreaFigures:
+    """An area in m² with its hectare and mu equivalents."""
+
+    m2: float
+
+    @property
+    def ha(self) -> float:
+        return self.m2 / M2_PER_HA
+
+    @property
+    def mu(self) -> float:
+        return self.m2 / M2_PER_MU
+
+    def as_dict(self, prefix: str = "area") -> dict[str, float]:
+        return {
+            f"{prefix}_m2": round(self.m2, 2),
+            f"{prefix}_ha": round(self.ha, 6),
+            f"{prefix}_mu": round(self.mu, 4),
+        }
+
+
+class SimplifyPreserveTopology(Func):
+    """ST_SimplifyPreserveTopology with a tolerance in the geometry's units (degrees for 4490)."""
+
+    function = "ST_SimplifyPreserveTopology"
+    output_field = GeometryField(srid=STORAGE_SRID)
+
+
+def tolerance_for_zoom(zoom: int) -> float:
+    """Simplification tolerance in degrees ≈ a quarter of a screen pixel at web-map zoom `zoom`."""
+    metres_per_pixel = 156543.03 * 0.87 / (2 ** max(0, min(zoom, 22)))  # cos(29.9°) ≈ 0.87 (Hubei)
+    return metres_per_pixel / 4 / 111_320

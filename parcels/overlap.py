@@ -1,0 +1,166 @@
+"""Overlap analysis: a site geometry against every active one-map layer (DESIGN.md §6).
+
+`overlap_analyse` is the one service used by submission, review, the planner page, the API and
+the `overlap` command. It knows nothing of applications: it takes a geometry and returns a report.
+All areas are ellipsoidal m² (geography, CGCS2000) unless a key says `gk_` (Gauss–Krüger planar,
+in the site's 3° zone).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.gis.db.models import Union
+from django.contrib.gis.db.models.functions import Intersection
+from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
+from django.db.models import Count, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from parcels.choices import LayerRule, Verdict
+from parcels.geo import STORAGE_SRID, AreaFigures, CollectionExtractPolygons, GeographyArea, gk3_epsg
+from parcels.models import LayerVersion, Parcel, Zone
+from parcels.sql import geometry_areas
+
+# Overlaps smaller than this (m²) are floating-point noise of the intersection, not a conflict.
+TOLERANCE_M2 = 0.01
+
+
+@dataclass
+class OverlapResult:
+    """A report (JSON-serialisable dict) and the overlap pieces as a GeoJSON FeatureCollection."""
+
+    report: dict[str, Any]
+    pieces: dict[str, Any] = field(default_factory=dict)
+    layer_version_ids: list[int] = field(default_factory=list)
+
+
+def _site_area(site: GEOSGeometry) -> tuple[AreaFigures, float, int]:
+    """Ellipsoidal and GK planar area (m²) of the site, and the GK EPSG (site's 3° zone) used."""
+    epsg = gk3_epsg(site.centroid.x)
+    ellipsoidal, planar = geometry_areas(site, epsg)
+    return AreaFigures(ellipsoidal), planar, epsg
+
+
+def _verdict(rule: str, overlap_m2: float, site_m2: float) -> tuple[str, float]:
+    """Verdict for a layer and the conflicting area (m²) it is based on."""
+    if rule == LayerRule.PROHIBITED:
+        return (Verdict.CONFLICT if overlap_m2 > TOLERANCE_M2 else Verdict.OK), overlap_m2
+    if rule == LayerRule.MUST_BE_INSIDE:
+        outside = max(site_m2 - overlap_m2, 0.0)
+        return (Verdict.CONFLICT if outside > TOLERANCE_M2 else Verdict.OK), outside
+    return Verdict.INFO, 0.0
+
+
+def overlap_analyse(*, site: MultiPolygon, layers: list[str] | None = None) -> OverlapResult:
+    """Overlap report of `site` against the active version of every layer (or those in `layers`).
+
+    Preconditions: `site` is a valid polygonal geometry in SRID 4490 (see parcels.site_input).
+    """
+    if site.srid != STORAGE_SRID:
+        raise ValueError(f"site must be in SRID {STORAGE_SRID}, got {site.srid}")
+    site_area, gk_area, gk_epsg = _site_area(site)
+    site_m2 = site_area.m2
+
+    versions = LayerVersion.objects.filter(is_active=True).select_related("layer").order_by("layer__sort_order", "layer__slug")
+    if layers:
+        versions = versions.filter(layer__slug__in=layers)
+
+    layer_reports: list[dict[str, Any]] = []
+    pieces: list[dict[str, Any]] = []
+    for version in versions:
+        layer = version.layer
+        hits = Zone.objects.filter(layer_version=version).touching(site)
+        classes = list(
+            hits.values("class_code", "class_name")
+            .annotate(
+                area=Coalesce(Sum(GeographyArea(Intersection("geom", site))), Value(0.0)),
+                count=Count("id"),
+                piece=Union(CollectionExtractPolygons(Intersection("geom", site))),
+            )
+            .order_by("-area", "class_code")
+        )
+        # The layer's overlap is the area of the union of its pieces, so that features overlapping
+        # each other inside one layer are not counted twice.
+        overlap_m2 = hits.aggregate(
+            m2=Coalesce(GeographyArea(Union(CollectionExtractPolygons(Intersection("geom", site)))), Value(0.0))
+        )["m2"]
+        for c in classes:
+            if c["piece"] is None or c["piece"].empty or c["area"] <= TOLERANCE_M2:
+                continue
+            pieces.append(
+                {
+                    "type": "Feature",
+                    "geometry": json.loads(c["piece"].geojson),
+                    "properties": {
+                        "layer": layer.slug,
+                        "layer_name": layer.name,
+                        "color": layer.color,
+                        "rule": layer.rule,
+                        "class_code": c["class_code"],
+                        "class_name": c["class_name"],
+                        "area_m2": round(c["area"], 2),
+                    },
+                }
+            )
+        verdict, verdict_m2 = _verdict(layer.rule, overlap_m2, site_m2)
+        layer_reports.append(
+            {
+                "layer": layer.slug,
+                "name": layer.name,
+                "name_en": layer.name_en,
+                "color": layer.color,
+                "version": version.version,
+                "version_id": version.pk,
+                "rule": layer.rule,
+                "verdict": verdict,
+                "verdict_area_m2": round(verdict_m2, 2),
+                **AreaFigures(overlap_m2).as_dict("overlap"),
+                "percent": round(100.0 * overlap_m2 / site_m2, 4) if site_m2 else 0.0,
+                "classes": [
+                    {
+                        "code": c["class_code"],
+                        "name": c["class_name"],
+                        **AreaFigures(c["area"]).as_dict(),
+                        "percent": round(100.0 * c["area"] / site_m2, 4) if site_m2 else 0.0,
+                        "count": c["count"],
+                    }
+                    for c in classes
+                    if c["area"] > TOLERANCE_M2
+                ],
+            }
+        )
+
+    parcels = [
+        {
+            "code": p.code,
+            "right_holder": p.right_holder,
+            "right_type": p.right_type,
+            "land_class": p.land_class,
+            **AreaFigures(p.overlap_m2).as_dict("overlap"),
+        }
+        for p in Parcel.objects.registered().touching(site).with_overlap_area(site).order_by("-overlap_m2")
+        if p.overlap_m2 > TOLERANCE_M2
+    ]
+
+    report = {
+        "computed_at": timezone.now().isoformat(),
+        "site": {
+            **site_area.as_dict(),
+            "gk_area_m2": round(gk_area, 2),
+            "gk_epsg": gk_epsg,
+            "parts": len(site),
+            "area_method": "ellipsoidal (geography, CGCS2000 ellipsoid)",
+        },
+        "layers": layer_reports,
+        "conflicts": [lr["layer"] for lr in layer_reports if lr["verdict"] == Verdict.CONFLICT],
+        "parcels": parcels,
+        "layer_versions": [{"layer": lr["layer"], "version": lr["version"], "id": lr["version_id"]} for lr in layer_reports],
+    }
+    return OverlapResult(
+        report=report,
+        pieces={"type": "FeatureCollection", "features": pieces},
+        layer_version_ids=[lr["version_id"] for lr in layer_reports],
+    )

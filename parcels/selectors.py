@@ -1,0 +1,48 @@
+"""Reads of the spatial core."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib.gis.geos import Polygon
+from django.db.models import QuerySet, Value
+
+from parcels.geo import SimplifyPreserveTopology, tolerance_for_zoom
+from parcels.models import Division, Layer, Zone
+
+# Upper bound of features in one bbox response; a client asking for more must zoom in.
+MAX_BBOX_FEATURES = 5000
+
+
+def active_layers() -> QuerySet[Layer]:
+    return Layer.objects.filter(versions__is_active=True).distinct().order_by("sort_order", "slug")
+
+
+def division_outlines(*, parent_code: str = "421200", tolerance_deg: float = 0.0005) -> dict[str, Any]:
+    """County outlines under `parent_code` as a GeoJSON FeatureCollection, simplified (~50 m) for display."""
+    features = []
+    for d in Division.objects.filter(parent_id=parent_code).exclude(boundary__isnull=True):
+        geom = d.boundary.simplify(tolerance_deg, preserve_topology=True)
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": json.loads(geom.geojson),
+                "properties": {"code": d.code, "name": d.name, "name_en": d.name_en},
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def division_get(code: str) -> Division | None:
+    return Division.objects.filter(code=code).first()
+
+
+def zones_in_bbox(*, layer: Layer, bbox: Polygon, zoom: int) -> QuerySet[Zone]:
+    """Active zones of `layer` meeting `bbox`, with `display_geom` simplified for `zoom`."""
+    return (
+        Zone.objects.filter(layer_version__layer=layer, layer_version__is_active=True, geom__bboverlaps=bbox)
+        .annotate(display_geom=SimplifyPreserveTopology("geom", Value(tolerance_for_zoom(zoom))))
+        .only("id", "class_code", "class_name", "area_m2")
+        .order_by("id")[:MAX_BBOX_FEATURES]
+    )

@@ -1,0 +1,131 @@
+"""Submission, overlap report, review decisions, audit trail and permissions, against real PostGIS."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.utils import InternalError
+from django.http import Http404
+
+from approvals.choices import ApplicationStatus, EventAction
+from approvals.exceptions import NotPermitted, StateConflict
+from approvals.models import ApplicationEvent
+from approvals.selectors import application_get, review_queue
+from approvals.services import application_approve, application_return, application_submit
+from parcels.exceptions import SpatialInputError
+from tests.factories import CHIBI_SITE, JIAYU_SITE, UserFactory, site_box
+from tests.geodesy import assert_area_close, geod_area_m2
+
+pytestmark = pytest.mark.django_db
+
+
+def submit(user, bbox=JIAYU_SITE, **kw):
+    return application_submit(
+        applicant=user, kind="construction_land", title=kw.pop("title", "厂房扩建"), purpose="工业用地", site=site_box(*bbox), ip="10.0.0.7", **kw
+    )
+
+
+def test_submit_stores_parcels_report_and_events(users):
+    from shapely.geometry import box
+
+    app = submit(users["applicant"])
+    assert app.status == ApplicationStatus.SUBMITTED
+    assert app.division_id == "421221"
+    assert app.current_level == "county"
+    assert app.reference.startswith("421221-")
+    assert_area_close(app.site_area_m2, geod_area_m2(box(*JIAYU_SITE)))
+    assert app.parcels.count() == 1
+    report = app.overlap_reports.get()
+    assert {lv.layer.slug for lv in report.layer_versions.all()} == {"permanent-farmland", "eco-redline", "urban-boundary", "plan-zones", "landuse-survey"}
+    assert len(report.result["layers"]) == 5
+    assert [e.action for e in app.events.order_by("id")] == [EventAction.SUBMITTED, EventAction.OVERLAP_COMPUTED]
+    assert app.events.first().ip_address == "10.0.0.7"
+
+
+def test_references_are_sequential_per_county(users):
+    a = submit(users["applicant"])
+    b = submit(users["applicant"])
+    assert int(b.reference[-6:]) == int(a.reference[-6:]) + 1
+
+
+def test_site_outside_every_county_is_refused_and_nothing_is_written(users):
+    from approvals.models import Application
+
+    with pytest.raises(SpatialInputError, match="outside every county"):
+        submit(users["applicant"], bbox=(116.0, 39.9, 116.01, 39.91))  # Beijing
+    assert Application.objects.count() == 0
+
+
+def test_site_in_chibi_goes_to_chibi(users):
+    app = submit(users["applicant"], bbox=CHIBI_SITE)
+    assert app.division_id == "421281"
+
+
+def test_county_reviewer_approves_and_the_event_is_recorded(users):
+    app = submit(users["applicant"])
+    assert list(review_queue(user=users["reviewer_jiayu"])) == [app]
+    decided = application_approve(application=app, by=users["reviewer_jiayu"], comment="符合规划", ip="10.0.0.9")
+    assert decided.status == ApplicationStatus.APPROVED
+    assert decided.decided_at is not None
+    event = decided.events.order_by("-id").first()
+    assert (event.action, event.actor.username, event.from_status, event.to_status, event.comment, event.ip_address) == (
+        "approved", "reviewer_jiayu", "submitted", "approved", "符合规划", "10.0.0.9"
+    )
+    assert list(review_queue(user=users["reviewer_jiayu"])) == []
+
+
+def test_return_needs_a_comment_and_records_it(users):
+    app = submit(users["applicant"])
+    with pytest.raises(ValidationError):
+        application_return(application=app, by=users["reviewer_jiayu"], comment="  ")
+    returned = application_return(application=app, by=users["reviewer_jiayu"], comment="界址点坐标有误")
+    assert returned.status == ApplicationStatus.RETURNED
+    assert returned.decided_at is None
+
+
+def test_second_decision_is_a_conflict_not_a_double_transition(users):
+    app = submit(users["applicant"])
+    application_approve(application=app, by=users["reviewer_jiayu"])
+    with pytest.raises(StateConflict):
+        application_return(application=app, by=users["reviewer_jiayu"], comment="late")
+    assert app.events.filter(action__in=["approved", "returned"]).count() == 1
+
+
+@pytest.mark.parametrize("username", ["reviewer_chibi", "reviewer_xianning", "applicant", "planner", "clerk_jiayu"])
+def test_others_cannot_decide_and_nothing_changes(users, username):
+    app = submit(users["applicant"])
+    with pytest.raises(NotPermitted):
+        application_approve(application=app, by=users[username])
+    app.refresh_from_db()
+    assert app.status == ApplicationStatus.SUBMITTED
+    assert app.events.count() == 2
+
+
+@pytest.mark.parametrize(("username", "visible"), [("applicant", True), ("reviewer_jiayu", True), ("reviewer_chibi", False), ("reviewer_hubei", False)])
+def test_visibility_by_role_and_jurisdiction(users, username, visible):
+    app = submit(users["applicant"])
+    if visible:
+        assert application_get(user=users[username], pk=app.pk) == app
+    else:
+        with pytest.raises(Http404):
+            application_get(user=users[username], pk=app.pk)
+
+
+def test_another_applicant_cannot_see_my_application(users):
+    app = submit(users["applicant"])
+    stranger = UserFactory(username="stranger")
+    with pytest.raises(Http404):
+        application_get(user=stranger, pk=app.pk)
+
+
+def test_audit_rows_cannot_be_updated_or_deleted(users):
+    app = submit(users["applicant"])
+    event = app.events.first()
+    for statement in (
+        f"UPDATE approvals_applicationevent SET comment = 'forged' WHERE id = {event.pk}",
+        f"DELETE FROM approvals_applicationevent WHERE id = {event.pk}",
+    ):
+        with pytest.raises(InternalError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement)
+    assert ApplicationEvent.objects.get(pk=event.pk).comment == ""
