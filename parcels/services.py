@@ -30,7 +30,7 @@ def _multipolygon(shape: BaseGeometry, *, where: str, source: str) -> MultiPolyg
     """A shapely polygon/multipolygon in 4490 as a valid GEOS MultiPolygon, or a precise error."""
     if shape is None or shape.is_empty:
         raise InvalidGeometryError("empty geometry", source=source, location=where)
-    geom = GEOSGeometry(shape.wkb, srid=STORAGE_SRID)
+    geom = GEOSGeometry(memoryview(shape.wkb), srid=STORAGE_SRID)
     if geom.geom_type == "Polygon":
         geom = MultiPolygon(geom, srid=STORAGE_SRID)
     if geom.geom_type != "MultiPolygon":
@@ -138,12 +138,15 @@ def parcel_load(*, frame: gpd.GeoDataFrame, source: str) -> int:
     """
     frame = _to_storage_crs(frame, source)
     existing = set(Parcel.objects.filter(code__in=list(frame["code"])).values_list("code", flat=True))
+    # County boundaries are large: test containment against prepared geometries held in memory.
+    counties = [(d, d.boundary.prepared) for d in Division.objects.filter(level="county").exclude(boundary__isnull=True)]
     created = []
     for i, row in enumerate(frame.itertuples(index=False)):
         if row.code in existing:
             continue
         geom = _multipolygon(row.geometry, where=f"feature {i + 1} ({row.code})", source=source)
-        division = Division.objects.filter(level="county", boundary__contains=geom.point_on_surface).first()
+        point = geom.point_on_surface
+        division = next((d for d, prepared in counties if prepared.contains(point)), None)
         if division is None:
             raise SpatialInputError("parcel lies outside every county", source=source, location=f"feature {i + 1} ({row.code})")
         parcel = Parcel(

@@ -29,6 +29,21 @@ def _plain_static_storage(settings) -> None:
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    """PBKDF2's deliberate slowness (≈0.5 s per password) is not what these tests measure."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """Assertions read English messages; pages choose their language per request (zh-hans default)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture(scope="session")
 def demo_frames() -> dict[str, gpd.GeoDataFrame]:
     """The demo GeoPackage layers clipped to TEST_BOX (features intersecting it, kept whole)."""

@@ -24,7 +24,7 @@ def frame(rows: list[tuple[str, str, Polygon]]) -> gpd.GeoDataFrame:
 
 
 def to_site(shape: Polygon) -> MultiPolygon:
-    geom = GEOSGeometry(shape.wkb, srid=4490)
+    geom = GEOSGeometry(memoryview(shape.wkb), srid=4490)
     return MultiPolygon(geom, srid=4490) if geom.geom_type == "Polygon" else geom
 
 

@@ -69,3 +69,12 @@ def test_overlapping_parts_are_refused():
     doc = {"type": "MultiPolygon", "coordinates": [[SQUARE], [shifted]]}
     with pytest.raises(InvalidGeometryError, match="overlap"):
         parse_site_geojson(doc)
+
+
+def test_messages_are_chinese_in_zh_hans():
+    from django.utils import translation
+
+    with translation.override("zh-hans"), pytest.raises(InvalidGeometryError) as info:
+        parse_site_geojson(json.dumps(polygon(SQUARE[:-1])), source="site.geojson")
+    assert "第 1 个环" in str(info.value)
+    assert "环未闭合" in str(info.value)

@@ -1,0 +1,118 @@
+"""The thin end-to-end path in headless Chromium: applicant draws and submits, the county reviewer
+sees the overlaps and approves, a planner runs an overlap query, the home map works offline."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+from shapely.geometry import shape
+
+from approvals.models import Application
+from data.demo import DEMO_LAYERS, DEMO_PASSWORD
+from tests.e2e.conftest import login
+from tests.geodesy import assert_area_close, geod_area_m2, overlap_m2
+
+pytestmark = pytest.mark.browser
+
+# Near the county seat's urban edge (lat, lon) and map zoom: a site here meets several layers.
+VIEW = (29.956, 113.931, 16)
+# Polygon vertices in map-container pixels relative to the map centre.
+CLICKS = [(-120, -80), (110, -95), (140, 70), (-90, 100)]
+
+
+def number(text: str) -> float:
+    return float(re.sub(r"[^0-9.\-]", "", text))
+
+
+def draw_polygon(page: Page) -> None:
+    page.evaluate(f"OneMap.map.setView([{VIEW[0]}, {VIEW[1]}], {VIEW[2]}, {{animate: false}})")
+    page.click(".leaflet-draw-draw-polygon")
+    box = page.locator(".folium-map").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    for dx, dy in CLICKS:
+        page.mouse.click(cx + dx, cy + dy)
+        page.wait_for_timeout(150)
+    page.mouse.click(cx + CLICKS[0][0], cy + CLICKS[0][1])  # click the first vertex to close the ring
+
+
+def test_home_map_works_offline(page: Page, onemap):
+    page.goto("/")
+    expect(page.locator(".leaflet-container")).to_be_visible()
+    expect(page.locator(".leaflet-control-layers")).to_have_count(1)
+    # overlays drawn by the bbox loader (farmland, red line, urban boundary are on by default)
+    page.wait_for_function("document.querySelectorAll('.leaflet-overlay-pane path').length > 10")
+
+
+def test_applicant_draws_submits_and_reviewer_approves(page: Page, onemap, demo_frames):
+    login(page, "applicant", DEMO_PASSWORD)
+    page.goto("/applications/new/")
+    page.fill("#id_title", "嘉鱼县产业园仓储项目")
+    page.select_option("#id_kind", "construction_land")
+    page.fill("#id_purpose", "仓储物流用地")
+    draw_polygon(page)
+    expect(page.locator("#site-area .area-m2")).to_be_visible()
+
+    drawn = json.loads(page.input_value("#id_site_geojson"))
+    drawn_shape = shape(drawn["features"][0]["geometry"])
+    expected = geod_area_m2(drawn_shape)
+    assert expected > 10_000  # a real site, not a sliver
+    assert_area_close(number(page.text_content("#site-area .area-m2")), expected)
+    assert number(page.text_content("#site-area .area-mu")) == pytest.approx(expected * 15 / 10000, abs=0.001)
+
+    page.click("#submit-application")
+    page.wait_for_url(re.compile(r"/applications/\d+/$"))
+    app = Application.objects.get()
+    assert app.status == "submitted"
+    assert_area_close(app.site_area_m2, expected)
+    expect(page.locator("#application-status")).to_have_text("已提交")
+
+    # The county reviewer sees the overlap rows, with areas that match an independent overlay.
+    page.context.clear_cookies()
+    login(page, "reviewer_jiayu", DEMO_PASSWORD)
+    page.goto(f"/applications/{app.pk}/")
+    rows = page.locator("tr.overlap-row[data-class]:not([data-class=''])")
+    expect(rows.first).to_be_visible()
+    site_shape = shape(json.loads(app.site.geojson))
+    checked = 0
+    for i in range(rows.count()):
+        row = rows.nth(i)
+        slug, code = row.get_attribute("data-layer"), row.get_attribute("data-class")
+        spec = next(s for s in DEMO_LAYERS if s.slug == slug)
+        zones = demo_frames[spec.gpkg_layer]
+        zones = zones[(zones.class_code == code) & zones.intersects(site_shape)]
+        assert_area_close(float(row.get_attribute("data-area-m2")), overlap_m2(site_shape, zones.geometry))
+        checked += 1
+    assert checked >= 3
+    # the map shows the site and the overlap pieces
+    page.wait_for_function("document.querySelectorAll('.leaflet-overlay-pane path').length >= 2")
+
+    page.fill("#id_comment", "符合规划，同意")
+    page.click("#approve-button")
+    expect(page.locator("#application-status")).to_have_text("已批准")
+    app.refresh_from_db()
+    assert app.status == "approved"
+    expect(page.locator(".timeline li")).to_have_count(3)
+    expect(page.locator(".timeline")).to_contain_text("reviewer_jiayu")
+
+
+def test_planner_runs_an_overlap_query(page: Page, onemap):
+    login(page, "planner", DEMO_PASSWORD)
+    page.goto("/planner/overlap/")
+    draw_polygon(page)
+    expect(page.locator("#site-area .area-m2")).to_be_visible()
+    page.click("#run-query")
+    expect(page.locator("tr.overlap-row").first).to_be_visible()
+    assert page.locator("tr.overlap-row").count() >= 5
+    assert Application.objects.count() == 0
+
+
+def test_invalid_drawn_site_shows_the_error(page: Page, onemap):
+    login(page, "applicant", DEMO_PASSWORD)
+    page.goto("/applications/new/")
+    page.evaluate(
+        "OneMap.loadSite({type: 'Polygon', coordinates: [[[113.93, 29.95], [113.94, 29.96], [113.94, 29.95], [113.93, 29.96], [113.93, 29.95]]]})"
+    )
+    expect(page.locator("#site-area.error")).to_contain_text("Self-intersection")

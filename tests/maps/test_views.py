@@ -1,0 +1,190 @@
+"""Pages and API through Django's test client against real PostGIS: status codes, numbers, denials."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.urls import reverse
+from shapely.geometry import box
+
+from approvals.models import Application, ApplicationEvent
+from approvals.services import application_submit
+from tests.factories import JIAYU_SITE, site_box
+from tests.geodesy import assert_area_close, geod_area_m2
+
+pytestmark = pytest.mark.django_db
+
+SITE_FC = {
+    "type": "FeatureCollection",
+    "features": [{"type": "Feature", "properties": {}, "geometry": json.loads(site_box(*JIAYU_SITE)[0].geojson)}],
+}
+EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["'](?:https?:)?//(?!testserver)""", re.IGNORECASE)
+
+
+@pytest.fixture
+def client_as(client, users):
+    def login(username: str):
+        client.force_login(users[username])
+        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+        return client
+
+    return login
+
+
+def submit(users):
+    return application_submit(applicant=users["applicant"], kind="construction_land", title="厂房", purpose="工业", site=site_box(*JIAYU_SITE))
+
+
+@pytest.mark.parametrize("url_name", ["home", "login"])
+def test_public_pages_render_without_external_assets(client, onemap, url_name):
+    response = client.get(reverse(url_name))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert not EXTERNAL.search(html), EXTERNAL.search(html)
+    if url_name == "home":
+        assert "/static/vendor/leaflet/leaflet.js" in html
+        assert "cdn" not in html.lower()
+
+
+def test_pages_are_chinese_by_default_and_english_on_request(client, onemap):
+    assert "申请" in client.get(reverse("home")).content.decode() or "一张图" in client.get(reverse("home")).content.decode()
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert "One map for land approval" in client.get(reverse("home")).content.decode()
+
+
+def test_new_application_page_has_draw_control_and_local_assets(client_as):
+    html = client_as("applicant").get(reverse("application-new")).content.decode()
+    assert "OneMap.siteDraw" in html
+    assert "/static/vendor/leaflet-draw/leaflet.draw.js" in html
+    assert not EXTERNAL.search(html)
+
+
+def test_site_check_api_returns_ellipsoidal_area(client_as):
+    response = client_as("applicant").post(reverse("api-site-check"), SITE_FC, content_type="application/json")
+    assert response.status_code == 200
+    body = response.json()
+    expected = geod_area_m2(box(*JIAYU_SITE))
+    assert_area_close(body["area_m2"], expected)
+    assert body["area_mu"] == pytest.approx(expected * 15 / 10000, rel=1e-4)
+    assert body["gk_epsg"] == 4526
+    assert body["parts"] == 1
+
+
+@pytest.mark.parametrize(
+    ("payload", "fragment"),
+    [
+        ({"type": "Point", "coordinates": [113.9, 29.9]}, "Polygon"),
+        ({"type": "Polygon", "coordinates": [[[113.9, 29.9], [113.91, 29.9], [113.91, 29.91]]]}, "fewer than 4"),
+        ({"type": "Polygon", "coordinates": [[[29.9, 113.9], [29.9, 113.91], [29.91, 113.91], [29.91, 113.9], [29.9, 113.9]]]}, "swapped"),
+    ],
+)
+def test_site_check_rejects_bad_geometry_with_400(client_as, payload, fragment):
+    response = client_as("applicant").post(reverse("api-site-check"), payload, content_type="application/json")
+    assert response.status_code == 400
+    assert fragment in response.json()["detail"]
+
+
+def test_api_requires_login(client, onemap):
+    assert client.post(reverse("api-overlap"), SITE_FC, content_type="application/json").status_code == 403
+
+
+def test_overlap_api_report_shape(client_as):
+    response = client_as("planner").post(reverse("api-overlap") + "?pieces=1", SITE_FC, content_type="application/json")
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body["site"]) >= {"area_m2", "area_ha", "area_mu", "gk_area_m2", "gk_epsg"}
+    assert [lr["layer"] for lr in body["layers"]] == ["permanent-farmland", "eco-redline", "urban-boundary", "plan-zones", "landuse-survey"]
+    for lr in body["layers"]:
+        assert set(lr) >= {"layer", "version", "rule", "verdict", "classes"}
+        for c in lr["classes"]:
+            assert set(c) == {"code", "name", "area_m2", "area_ha", "area_mu", "percent", "count"}
+    survey = next(lr for lr in body["layers"] if lr["layer"] == "landuse-survey")
+    # the survey tessellates the county: its classes cover the whole site
+    assert_area_close(sum(c["area_m2"] for c in survey["classes"]), body["site"]["area_m2"])
+    assert body["pieces"]["type"] == "FeatureCollection"
+
+
+def test_submit_through_the_form_then_review(client_as, users):
+    client = client_as("applicant")
+    response = client.post(
+        reverse("application-new"),
+        {"title": "仓储用房", "kind": "construction_land", "purpose": "物流仓储", "site_geojson": json.dumps(SITE_FC)},
+    )
+    app = Application.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("application-detail", args=[app.pk])
+    client.logout()
+    reviewer = client_as("reviewer_jiayu")
+    page = reviewer.get(reverse("application-detail", args=[app.pk])).content.decode()
+    assert "overlap-row" in page
+    assert 'id="approve-button"' in page
+    assert reviewer.post(reverse("application-decide", args=[app.pk]), {"action": "approve", "comment": "同意"}).status_code == 302
+    app.refresh_from_db()
+    assert app.status == "approved"
+    # a second decision is refused with 409 and changes nothing
+    assert reviewer.post(reverse("application-decide", args=[app.pk]), {"action": "return", "comment": "迟到"}).status_code == 409
+    assert ApplicationEvent.objects.filter(application=app, action__in=["approved", "returned"]).count() == 1
+
+
+def test_form_without_site_is_400_and_writes_nothing(client_as):
+    response = client_as("applicant").post(reverse("application-new"), {"title": "x", "kind": "construction_land", "purpose": "y"})
+    assert response.status_code == 400
+    assert Application.objects.count() == 0
+
+
+def test_oversize_upload_is_refused(client_as, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.ONEMAP_MAX_UPLOAD_BYTES = 100
+    upload = SimpleUploadedFile("big.geojson", json.dumps(SITE_FC).encode(), content_type="application/geo+json")
+    response = client_as("applicant").post(reverse("application-new"), {"title": "x", "kind": "construction_land", "purpose": "y", "site_file": upload})
+    assert response.status_code == 400
+    assert "big.geojson" in response.content.decode()
+    assert Application.objects.count() == 0
+
+
+def test_uploaded_geojson_file_is_used(client_as):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("site.geojson", json.dumps(SITE_FC).encode(), content_type="application/geo+json")
+    response = client_as("applicant").post(reverse("application-new"), {"title": "x", "kind": "construction_land", "purpose": "y", "site_file": upload})
+    assert response.status_code == 302
+    assert_area_close(Application.objects.get().site_area_m2, geod_area_m2(box(*JIAYU_SITE)))
+
+
+@pytest.mark.parametrize(("username", "status"), [("reviewer_chibi", 404), ("reviewer_hubei", 404), ("planner", 403), ("applicant", 403)])
+def test_decide_denials_change_nothing(client_as, users, username, status):
+    app = submit(users)
+    response = client_as(username).post(reverse("application-decide", args=[app.pk]), {"action": "approve"})
+    assert response.status_code == status
+    app.refresh_from_db()
+    assert app.status == "submitted"
+
+
+def test_other_county_cannot_view(client_as, users):
+    app = submit(users)
+    assert client_as("reviewer_chibi").get(reverse("application-detail", args=[app.pk])).status_code == 404
+
+
+def test_planner_page_is_for_planners(client_as):
+    assert client_as("applicant").get(reverse("planner-overlap")).status_code == 403
+    assert client_as("planner").get(reverse("planner-overlap")).status_code == 200
+
+
+def test_planner_query_returns_report_without_creating_an_application(client_as):
+    response = client_as("planner").post(reverse("planner-overlap"), {"site_geojson": json.dumps(SITE_FC)})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count('class="overlap-row') >= 5
+    assert Application.objects.count() == 0
+
+
+def test_layer_geojson_is_bbox_limited_and_simplified(client, onemap):
+    url = reverse("api-layer-geojson", args=["landuse-survey"])
+    near = client.get(url, {"in_bbox": "113.92,29.95,113.93,29.96", "zoom": 15}).json()
+    assert 0 < len(near["features"]) < 200
+    assert client.get(url, {"in_bbox": "113.92,29.95,113.93,29.96", "zoom": 10}).json()["features"] == []  # below min_zoom
+    assert client.get(url, {"in_bbox": "bad"}).status_code == 400
+    assert client.get(url, {"in_bbox": "100,20,120,40", "zoom": 15}).status_code == 400
