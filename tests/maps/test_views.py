@@ -188,3 +188,14 @@ def test_layer_geojson_is_bbox_limited_and_simplified(client, onemap):
     assert client.get(url, {"in_bbox": "113.92,29.95,113.93,29.96", "zoom": 10}).json()["features"] == []  # below min_zoom
     assert client.get(url, {"in_bbox": "bad"}).status_code == 400
     assert client.get(url, {"in_bbox": "100,20,120,40", "zoom": 15}).status_code == 400
+
+
+def test_collectstatic_with_the_production_manifest_storage(tmp_path, settings):
+    """`make run` collects static files into a hashed manifest; every reference must resolve."""
+    from django.core.management import call_command
+
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}
+    call_command("collectstatic", interactive=False, verbosity=0)
+    manifest = json.loads((tmp_path / "staticfiles.json").read_text())["paths"]
+    assert {"vendor/leaflet/leaflet.js", "vendor/leaflet-draw/leaflet.draw.js", "maps/js/onemap-map.js"} <= set(manifest)
