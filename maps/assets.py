@@ -17,6 +17,7 @@ LOCAL_ASSETS: dict[str, str] = {
     "leaflet_css": "vendor/leaflet/leaflet.css",
     "leaflet_draw_js": "vendor/leaflet-draw/leaflet.draw.js",
     "leaflet_draw_css": "vendor/leaflet-draw/leaflet.draw.css",
+    "leaflet_vectorgrid_js": "vendor/leaflet-vectorgrid/Leaflet.VectorGrid.bundled.min.js",
     "onemap_map_js": "maps/js/onemap-map.js",
 }
 

@@ -16,8 +16,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from maps.assets import localize
-from maps.elements import BBoxLayers, RegisterMap, SiteDraw
-from parcels.selectors import active_layers, division_outlines
+from maps.elements import RegisterMap, SiteDraw, TileLayers
+from parcels.selectors import active_layer_versions, division_outlines
 
 # Jiayu County seat (Yuyue town), lat/lon degrees: the demo's default view.
 DEFAULT_CENTER = (29.97, 113.92)
@@ -77,20 +77,22 @@ def add_divisions(m: folium.Map) -> None:
 
 
 def add_layers(m: folium.Map, *, visible: tuple[str, ...] = ()) -> None:
-    """Every active one-map layer, loaded per bounding box from the layer GeoJSON endpoint."""
+    """Every active one-map layer as vector tiles of its active version (cacheable, never embedded)."""
     english = (get_language() or "").startswith("en")
-    layers = [
-        {
-            "slug": layer.slug,
-            "name": (layer.name_en or layer.name) if english else layer.name,
-            "color": layer.color,
-            "min_zoom": layer.min_zoom,
-            "visible": layer.slug in visible,
-        }
-        for layer in active_layers()
-    ]
-    url = reverse("api-layer-geojson", kwargs={"slug": "__slug__"})
-    BBoxLayers(layers=layers, url=url).add_to(m)
+    layers = []
+    for layer, version in active_layer_versions():
+        url = reverse("layer-tile", kwargs={"slug": layer.slug, "version": version, "z": 0, "x": 0, "y": 0})
+        layers.append(
+            {
+                "slug": layer.slug,
+                "name": (layer.name_en or layer.name) if english else layer.name,
+                "color": layer.color,
+                "min_zoom": layer.min_zoom,
+                "visible": layer.slug in visible,
+                "tile_url": url.replace("/0/0/0.pbf", "/{z}/{x}/{y}.pbf"),
+            }
+        )
+    TileLayers(layers=layers).add_to(m)
 
 
 def add_site(m: folium.Map, site_geojson: dict[str, Any], *, fit: bool = True) -> None:

@@ -24,25 +24,25 @@ class RegisterMap(JSCSSMixin, MacroElement):
     default_js = _ONEMAP_JS
 
 
-class BBoxLayers(JSCSSMixin, MacroElement):
-    """One-map layers loaded as simplified GeoJSON for the visible bounding box, with a layer switcher.
+class TileLayers(JSCSSMixin, MacroElement):
+    """One-map layers as vector tiles of their active version, with a layer switcher.
 
-    `layers`: dicts with slug, name, color, min_zoom, visible. `url`: endpoint with `__slug__`.
+    `layers`: dicts with slug, name, color, min_zoom, visible and tile_url ({z}/{x}/{y} template).
     """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-            OneMap.bboxLayers({{ this._parent.get_name() }}, {{ this.config|tojson }});
+            OneMap.tileLayers({{ this._parent.get_name() }}, {{ this.config|tojson }});
         {% endmacro %}
         """
     )
-    default_js = _ONEMAP_JS
+    default_js = [("leaflet_vectorgrid_js", "Leaflet.VectorGrid.bundled.min.js"), *_ONEMAP_JS]
 
-    def __init__(self, *, layers: list[dict[str, Any]], url: str, collapsed: bool = True) -> None:
+    def __init__(self, *, layers: list[dict[str, Any]], collapsed: bool = True) -> None:
         super().__init__()
-        self._name = "BBoxLayers"
-        self.config = {"layers": layers, "url": url, "collapsed": collapsed}
+        self._name = "TileLayers"
+        self.config = {"layers": layers, "collapsed": collapsed}
 
 
 class SiteDraw(JSCSSMixin, MacroElement):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from maps.views import api, pages
+from maps.views import api, geo, pages
 
 urlpatterns = [
     path("", pages.home, name="home"),
@@ -13,4 +13,5 @@ urlpatterns = [
     path("api/overlap/", api.overlap, name="api-overlap"),
     path("api/layers/", api.layer_list, name="api-layer-list"),
     path("api/layers/<slug:slug>/geojson/", api.layer_geojson, name="api-layer-geojson"),
+    path("tiles/<slug:slug>/v<int:version>/<int:z>/<int:x>/<int:y>.pbf", geo.tile, name="layer-tile"),
 ]

@@ -182,6 +182,17 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = ONEMAP_MAX_UPLOAD_BYTES
 BASEMAP = os.environ.get("BASEMAP", "none")
 TIANDITU_KEY = os.environ.get("TIANDITU_KEY", "")
 
+# Vector tiles are cached per layer version (the version is in the URL, so entries never go stale).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "tiles": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": os.environ.get("TILE_CACHE_DIR", str(LOCAL_DIR / "cache" / "tiles")),
+        "TIMEOUT": None,
+        "OPTIONS": {"MAX_ENTRIES": 200_000},
+    },
+}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -24,3 +24,7 @@ class CRSError(SpatialInputError):
 
 class FileTooLargeError(SpatialInputError):
     """An upload exceeds ONEMAP_MAX_UPLOAD_BYTES."""
+
+
+class TxtFormatError(SpatialInputError):
+    """A boundary-point TXT file that cannot be read; the message names the line."""

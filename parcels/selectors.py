@@ -19,6 +19,13 @@ def active_layers() -> QuerySet[Layer]:
     return Layer.objects.filter(versions__is_active=True).distinct().order_by("sort_order", "slug")
 
 
+def active_layer_versions() -> list[tuple[Layer, int]]:
+    """(layer, active version number) pairs in display order."""
+    from parcels.models import LayerVersion
+
+    return [(lv.layer, lv.version) for lv in LayerVersion.objects.filter(is_active=True).select_related("layer").order_by("layer__sort_order", "layer__slug")]
+
+
 def division_outlines(*, parent_code: str = "421200", tolerance_deg: float = 0.0005) -> dict[str, Any]:
     """County outlines under `parent_code` as a GeoJSON FeatureCollection, simplified (~50 m) for display."""
     features = []
@@ -46,3 +53,31 @@ def zones_in_bbox(*, layer: Layer, bbox: Polygon, zoom: int) -> QuerySet[Zone]:
         .only("id", "class_code", "class_name", "area_m2")
         .order_by("id")[:MAX_BBOX_FEATURES]
     )
+
+
+# Zones below this many square display pixels (256-px tiles) are dropped from tiles under DETAIL_ZOOM.
+MIN_FEATURE_PIXELS = 4.0
+DETAIL_ZOOM = 14
+
+
+def tile_generalisation(zoom: int, lat: float = 29.97) -> tuple[float, int]:
+    """(minimum zone area in m², MVT extent) for a zoom: full detail from DETAIL_ZOOM on, below it
+    specks smaller than MIN_FEATURE_PIXELS display pixels are dropped and the grid is coarser."""
+    import math
+
+    if zoom >= DETAIL_ZOOM:
+        return 0.0, 4096
+    pixel_m = 156543.03 * math.cos(math.radians(lat)) / (2**zoom)
+    return MIN_FEATURE_PIXELS * pixel_m * pixel_m, 1024
+
+
+def layer_tile(*, layer: Layer, version: int, z: int, x: int, y: int) -> bytes:
+    """Vector tile bytes for a layer version (empty below the layer's minimum zoom)."""
+    from parcels.models import LayerVersion
+    from parcels.sql import zone_tile
+
+    lv = LayerVersion.objects.filter(layer=layer, version=version).only("id").first()
+    if lv is None or z < layer.min_zoom:
+        return b""
+    min_area, extent = tile_generalisation(z)
+    return zone_tile(layer_version_id=lv.pk, z=z, x=x, y=y, min_area_m2=min_area, extent=extent)

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.db import transaction
@@ -15,7 +20,10 @@ from tqdm import tqdm
 
 from parcels.exceptions import InvalidGeometryError, SpatialInputError
 from parcels.geo import STORAGE_SRID, GeographyArea
-from parcels.models import Division, Layer, LayerVersion, Parcel, Zone
+from parcels.importers.validation import validate_geometries
+from parcels.importers.vector import SourceData
+from parcels.models import Division, Layer, LayerVersion, Parcel
+from parcels.sql import copy_escape, copy_zones
 
 
 def file_sha256(path: Path) -> str:
@@ -72,7 +80,100 @@ def division_load(*, frame: gpd.GeoDataFrame, source: str) -> int:
     return len(rows)
 
 
+@dataclass
+class ImportSummary:
+    """What an import did: the new version, counts, repaired and rejected features with reasons."""
+
+    version: LayerVersion | None
+    read: int
+    imported: int
+    repaired: list[tuple[int, str]] = field(default_factory=list)
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def rejected_by_reason(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for _i, reason in self.rejected:
+            key = reason.split(":")[0]
+            out[key] = out.get(key, 0) + 1
+        return out
+
+
+def _copy_rows(data: SourceData, keep, geoms, *, chunk: int, progress: bool, label: str):
+    """COPY text lines for the kept features, in chunks (bytes), with a progress bar."""
+    codes = copy_escape([str(c) for c in data.class_codes[keep]])
+    names = copy_escape([str(n) for n in data.class_names[keep]])
+    if len(data.attributes.columns):
+        attrs = copy_escape(data.attributes.iloc[keep].to_json(orient="records", lines=True, force_ascii=False, date_format="iso").splitlines())
+    else:
+        attrs = ["{}"] * len(keep)
+    with tqdm(total=len(keep), desc=label, unit="feat", disable=not progress) as bar:
+        for start in range(0, len(keep), chunk):
+            stop = min(start + chunk, len(keep))
+            hexes = shapely.to_wkb(geoms[start:stop], hex=True, include_srid=True)
+            lines = [f"{c}\t{n}\t{a}\t{h}" for c, n, a, h in zip(codes[start:stop], names[start:stop], attrs[start:stop], hexes, strict=True)]
+            bar.update(stop - start)
+            yield ("\n".join(lines) + "\n").encode()
+
+
 @transaction.atomic
+def layer_import(
+    *,
+    layer: Layer,
+    data: SourceData,
+    source_name: str,
+    skip_invalid: bool = False,
+    source_sha256: str = "",
+    by: AbstractBaseUser | None = None,
+    progress: bool = False,
+) -> ImportSummary:
+    """Validates `data` (EPSG:4490) and stores it as the next, active version of `layer`.
+
+    All or nothing: unless `skip_invalid`, any rejected feature raises InvalidGeometryError listing
+    them and nothing is written. With `skip_invalid` the rejected ones are skipped and reported.
+    Areas are computed in PostGIS (ellipsoidal m²), never read from the file.
+    """
+    started = time.perf_counter()
+    checked = validate_geometries(data.geoms)
+    for i, reason in checked.repaired:
+        data.warnings.append(f"feature {i + 1}: repaired ({reason})")
+    if checked.rejected and not skip_invalid:
+        shown = "; ".join(f"feature {i + 1}: {reason}" for i, reason in checked.rejected[:20])
+        more = f" (and {len(checked.rejected) - 20} more)" if len(checked.rejected) > 20 else ""
+        raise InvalidGeometryError(
+            f"{len(checked.rejected)} invalid feature(s), nothing imported: {shown}{more}. Use --skip-invalid to import the rest.",
+            source=source_name,
+        )
+    if len(checked.keep) == 0:
+        raise InvalidGeometryError("no valid features to import", source=source_name)
+    number = (LayerVersion.objects.select_for_update().filter(layer=layer).aggregate(n=Max("version"))["n"] or 0) + 1
+    LayerVersion.objects.filter(layer=layer, is_active=True).update(is_active=False)
+    version = LayerVersion(
+        layer=layer,
+        version=number,
+        source_name=source_name[:255],
+        source_sha256=source_sha256,
+        source_srid=data.source_srid,
+        is_active=True,
+        imported_by=by,
+        feature_count=len(checked.keep),
+    )
+    version.full_clean()
+    version.save()
+    rows = _copy_rows(data, checked.keep, checked.geoms, chunk=20_000, progress=progress, label=layer.slug)
+    copy_zones(layer_version_id=version.pk, rows=rows, total=len(checked.keep))
+    return ImportSummary(
+        version=version,
+        read=len(data.geoms),
+        imported=len(checked.keep),
+        repaired=checked.repaired,
+        rejected=checked.rejected,
+        warnings=data.warnings,
+        seconds=time.perf_counter() - started,
+    )
+
+
 def layer_version_create(
     *,
     layer: Layer,
@@ -84,50 +185,22 @@ def layer_version_create(
     by: AbstractBaseUser | None = None,
     progress: bool = False,
 ) -> LayerVersion:
-    """Imports `frame` as the next version of `layer` and makes it the active one.
-
-    All or nothing: any bad feature raises SpatialInputError naming it, and nothing is written.
-    Areas are computed in PostGIS (ellipsoidal, m²) after insertion, never read from the file.
-    """
+    """Imports an in-memory GeoDataFrame as the next active version of `layer` (all or nothing)."""
     missing = [f for f in (class_field, class_name_field) if f and f not in frame.columns]
     if missing:
         raise SpatialInputError(f"missing field(s) {', '.join(missing)}; fields are {', '.join(map(str, frame.columns))}", source=source_name)
     source_srid = frame.crs.to_epsg() if frame.crs is not None else None
     frame = _to_storage_crs(frame, source_name)
-    number = (LayerVersion.objects.select_for_update().filter(layer=layer).aggregate(n=Max("version"))["n"] or 0) + 1
-    LayerVersion.objects.filter(layer=layer, is_active=True).update(is_active=False)
-    version = LayerVersion(
-        layer=layer,
-        version=number,
-        source_name=source_name,
-        source_sha256=source_sha256,
+    other = [c for c in frame.columns if c not in {frame.geometry.name, class_field, class_name_field}]
+    data = SourceData(
+        source=source_name,
+        geoms=np.asarray(frame.geometry.values, dtype=object),
+        class_codes=frame[class_field].astype(str).to_numpy(),
+        class_names=frame[class_name_field].fillna("").astype(str).to_numpy() if class_name_field else np.full(len(frame), "", dtype=object),
+        attributes=pd.DataFrame(frame[other]),
         source_srid=source_srid,
-        is_active=True,
-        imported_by=by,
     )
-    version.full_clean()
-    version.save()
-    attribute_columns = [c for c in frame.columns if c not in {frame.geometry.name, class_field, class_name_field}]
-    zones = []
-    rows = frame.itertuples(index=False)
-    for i, row in enumerate(tqdm(rows, total=len(frame), desc=layer.slug, unit="feat", disable=not progress)):
-        record = row._asdict()
-        geom = _multipolygon(record[frame.geometry.name], where=f"feature {i + 1}", source=source_name)
-        zones.append(
-            Zone(
-                layer_version=version,
-                class_code=str(record[class_field]),
-                class_name=str(record[class_name_field]) if class_name_field else "",
-                attributes={c: _jsonable(record[c]) for c in attribute_columns},
-                geom=geom,
-                area_m2=1.0,  # placeholder, replaced by the computed area below in this transaction
-            )
-        )
-    Zone.objects.bulk_create(zones, batch_size=2000)
-    Zone.objects.filter(layer_version=version).update(area_m2=GeographyArea("geom"))
-    version.feature_count = len(zones)
-    version.save(update_fields=["feature_count"])
-    return version
+    return layer_import(layer=layer, data=data, source_name=source_name, source_sha256=source_sha256, by=by, progress=progress).version
 
 
 @transaction.atomic
@@ -165,9 +238,3 @@ def parcel_load(*, frame: gpd.GeoDataFrame, source: str) -> int:
     return len(created)
 
 
-def _jsonable(value: object) -> object:
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    return str(value)

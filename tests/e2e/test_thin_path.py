@@ -39,11 +39,16 @@ def draw_polygon(page: Page) -> None:
 
 
 def test_home_map_works_offline(page: Page, onemap):
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
     page.goto("/")
     expect(page.locator(".leaflet-container")).to_be_visible()
     expect(page.locator(".leaflet-control-layers")).to_have_count(1)
-    # overlays drawn by the bbox loader (farmland, red line, urban boundary are on by default)
-    page.wait_for_function("document.querySelectorAll('.leaflet-overlay-pane path').length > 10")
+    # vector tiles of the layers on by default (farmland, red line, urban boundary), drawn as SVG
+    page.wait_for_function("document.querySelectorAll('.leaflet-tile-container path').length > 10")
+    tiles = [r for r in requests if "/tiles/" in r]
+    assert tiles, "the layers come as vector tiles"
+    assert all(re.search(r"/tiles/[a-z-]+/v\d+/\d+/\d+/\d+\.pbf$", t) for t in tiles)
 
 
 def test_applicant_draws_submits_and_reviewer_approves(page: Page, onemap, demo_frames):

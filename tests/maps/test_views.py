@@ -199,3 +199,31 @@ def test_collectstatic_with_the_production_manifest_storage(tmp_path, settings):
     call_command("collectstatic", interactive=False, verbosity=0)
     manifest = json.loads((tmp_path / "staticfiles.json").read_text())["paths"]
     assert {"vendor/leaflet/leaflet.js", "vendor/leaflet-draw/leaflet.draw.js", "maps/js/onemap-map.js"} <= set(manifest)
+
+
+def _tile_xy(lon: float, lat: float, z: int) -> tuple[int, int]:
+    import math
+
+    n = 2**z
+    return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+
+
+def test_vector_tiles_per_version_are_cached_and_immutable(client, onemap, settings, tmp_path):
+    settings.CACHES = {**settings.CACHES, "tiles": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(tmp_path)}}
+    x, y = _tile_xy(113.93, 29.956, 15)
+    url = reverse("layer-tile", kwargs={"slug": "landuse-survey", "version": 1, "z": 15, "x": x, "y": y})
+    first = client.get(url)
+    assert first.status_code == 200
+    assert first["Content-Type"] == "application/vnd.mapbox-vector-tile"
+    assert "immutable" in first["Cache-Control"]
+    assert first["X-Tile-Cache"] == "miss"
+    assert b"zones" in first.content  # the MVT layer name
+    assert b"class_code" in first.content
+    second = client.get(url)
+    assert second["X-Tile-Cache"] == "hit"
+    assert second.content == first.content
+    # below the survey's minimum zoom (13) the tile is empty; a missing version is empty too
+    x12, y12 = _tile_xy(113.93, 29.956, 12)
+    assert client.get(reverse("layer-tile", kwargs={"slug": "landuse-survey", "version": 1, "z": 12, "x": x12, "y": y12})).status_code == 204
+    assert client.get(reverse("layer-tile", kwargs={"slug": "landuse-survey", "version": 9, "z": 15, "x": x, "y": y})).status_code == 204
+    assert client.get(reverse("layer-tile", kwargs={"slug": "landuse-survey", "version": 1, "z": 3, "x": 99, "y": 0})).status_code == 404

@@ -26,55 +26,32 @@
   }
   OneMap.fmt = fmt;
 
-  /* One-map layers, fetched as simplified GeoJSON for the visible box only (never whole layers). */
-  OneMap.bboxLayers = function (map, cfg) {
+  /* One-map layers as vector tiles of their active version (never whole layers in the page).
+   * Tiles below a layer's minimum zoom are empty; generalisation happens on the server. */
+  OneMap.tileLayers = function (map, cfg) {
     var overlays = {};
-    var state = {};
     cfg.layers.forEach(function (layer) {
-      var group = L.geoJSON(null, {
-        style: function () {
-          return { color: layer.color, weight: 1, fillColor: layer.color, fillOpacity: 0.25 };
-        },
-        onEachFeature: function (feature, lyr) {
-          var p = feature.properties || {};
-          lyr.bindTooltip(layer.name + ": " + (p.class_code || "") + " " + (p.class_name || ""), { sticky: true });
-        },
+      var style = { color: layer.color, weight: 1, fill: true, fillColor: layer.color, fillOpacity: 0.25 };
+      var grid = L.vectorGrid.protobuf(layer.tile_url, {
+        rendererFactory: L.svg.tile,
+        vectorTileLayerStyles: { zones: style },
+        interactive: true,
+        minZoom: layer.min_zoom,
+        maxNativeZoom: 18,
+        getFeatureId: function (f) { return f.id; },
       });
-      state[layer.slug] = { layer: layer, group: group, pending: null };
-      overlays['<span class="legend-swatch" style="background:' + layer.color + '"></span>' + layer.name] = group;
-      if (layer.visible) group.addTo(map);
+      grid.on("click", function (e) {
+        var p = e.layer.properties || {};
+        L.popup()
+          .setLatLng(e.latlng)
+          .setContent("<strong>" + layer.name + "</strong><br>" + (p.class_code || "") + " " + (p.class_name || "") + "<br>" + fmt(p.area_m2 || 0, 1) + " m²")
+          .openOn(map);
+      });
+      grid.on("load", function () { map.fire("onemap:tilesloaded", { slug: layer.slug }); });
+      overlays['<span class="legend-swatch" style="background:' + layer.color + '"></span>' + layer.name] = grid;
+      if (layer.visible) grid.addTo(map);
     });
     L.control.layers(null, overlays, { collapsed: cfg.collapsed }).addTo(map);
-
-    function refresh() {
-      var b = map.getBounds();
-      var z = map.getZoom();
-      Object.keys(state).forEach(function (slug) {
-        var s = state[slug];
-        if (!map.hasLayer(s.group)) return;
-        if (z < s.layer.min_zoom) {
-          s.group.clearLayers();
-          return;
-        }
-        if (s.pending) s.pending.abort();
-        var ctrl = new AbortController();
-        s.pending = ctrl;
-        var url = cfg.url.replace("__slug__", slug) + "?in_bbox=" + [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(6); }).join(",") + "&zoom=" + z;
-        fetch(url, { signal: ctrl.signal, credentials: "same-origin" })
-          .then(function (r) { return r.json(); })
-          .then(function (data) {
-            s.group.clearLayers();
-            s.group.addData(data);
-            s.pending = null;
-            map.fire("onemap:layerloaded", { slug: slug, count: (data.features || []).length });
-          })
-          .catch(function (err) {
-            if (err.name !== "AbortError") console.error("layer " + slug, err);
-          });
-      });
-    }
-    map.on("moveend overlayadd", refresh);
-    refresh();
   };
 
   /* Drawing a site: every change is sent to the server, which validates it and computes its area. */
