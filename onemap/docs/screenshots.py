@@ -6,13 +6,14 @@ Submits one demo application as `applicant` (so run it on a throw-away demo data
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
 OUT = Path(__file__).resolve().parent
-PASSWORD = "onemap-demo-2026"
+PASSWORD = os.environ.get("ONEMAP_DEMO_PASSWORD", "onemap-demo-2026")  # noqa: S105 -- the published demo password
 
 
 def main(base: str) -> None:
