@@ -13,7 +13,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 OUT = Path(__file__).resolve().parent
-PASSWORD = os.environ.get("ONEMAP_DEMO_PASSWORD", "onemap-demo-2026")  # noqa: S105 -- the published demo password
+PASSWORD = os.environ.get("ONEMAP_DEMO_PASSWORD", "onemap-demo-2026")
 
 
 def main(base: str) -> None:
