@@ -16,6 +16,9 @@ from django.db.models import FloatField, Func
 STORAGE_SRID = 4490
 M2_PER_MU = 10000 / 15  # 1 mu = 666.667 m²
 M2_PER_HA = 10000
+# Polygons smaller than this (degrees², ≈ 0.01 m² in China) are degenerate: slivers and
+# "polygons" of collinear points whose float area is not exactly zero.
+MIN_AREA_DEG2 = 1e-12
 
 
 class GeographyArea(Func):

@@ -16,13 +16,12 @@ from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, P
 from django.utils.translation import gettext as _
 
 from parcels.exceptions import CRSError, InvalidGeometryError, SpatialInputError
-from parcels.geo import STORAGE_SRID
+from parcels.geo import MIN_AREA_DEG2, STORAGE_SRID
 
 # China's extent in lon/lat (degrees); coordinates outside it are certainly not a site here.
 CHINA_LON = (73.0, 136.0)
 CHINA_LAT = (3.0, 54.0)
 EPSG_NAME = re.compile(r"^(?:urn:ogc:def:crs:EPSG:[0-9.]*:|EPSG:)([0-9]{4,6})$", re.IGNORECASE)
-MIN_SITE_AREA_DEG2 = 1e-14  # zero-area guard in degrees² (≈ 1e-4 m²); real areas are computed in PostGIS
 
 
 def _crs_srid(doc: dict[str, Any], source: str) -> int:
@@ -151,7 +150,7 @@ def parse_site_geojson(data: str | bytes | dict[str, Any], *, source: str = "Geo
                 raise InvalidGeometryError(
                     _("invalid polygon: %(reason)s") % {"reason": poly.valid_reason}, source=source, location=where
                 )
-            if poly.area <= MIN_SITE_AREA_DEG2:
+            if poly.area <= MIN_AREA_DEG2:
                 raise InvalidGeometryError(_("polygon has zero area"), source=source, location=where)
             polygons.append(poly)
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 
+from parcels.geo import MIN_AREA_DEG2
+
 MAX_REPAIR_AREA_CHANGE = 0.001  # 0.1 %
 POLYGON, MULTIPOLYGON = 3, 6
 
@@ -62,7 +64,7 @@ def validate_geometries(geoms: np.ndarray) -> ValidationResult:
     valid = shapely.is_valid(geoms[candidates])
     areas = shapely.area(geoms[candidates])
     for i, ok, area in zip(candidates, valid, areas, strict=True):
-        if ok and area <= 0:
+        if ok and area <= MIN_AREA_DEG2:
             status[i] = 2
             rejected.append((int(i), "zero area"))
     for i in candidates[~valid]:
@@ -70,7 +72,7 @@ def validate_geometries(geoms: np.ndarray) -> ValidationResult:
         fixed = _polygonal(shapely.make_valid(geoms[i]))
         before = abs(shapely.area(geoms[i]))
         after = shapely.area(fixed)
-        if fixed.is_empty or after <= 0:
+        if fixed.is_empty or after <= MIN_AREA_DEG2:
             status[i] = 2
             rejected.append((int(i), f"degenerate: {reason}"))
         elif before <= 0:
