@@ -2,8 +2,14 @@
 
 `overlap_analyse` is the one service used by submission, review, the planner page, the API and
 the `overlap` command. It knows nothing of applications: it takes a geometry and returns a report.
-All areas are ellipsoidal m² (geography, CGCS2000) unless a key says `gk_` (Gauss–Krüger planar,
-in the site's 3° zone).
+All areas are ellipsoidal m² (geography, CGCS2000 ellipsoid) unless a key says `gk_` (Gauss–Krüger
+planar, in the site's 3° zone).
+
+How it stays fast: one grouped query over all layers; the GiST index finds candidates; a zone
+wholly inside the site contributes its stored area (computed on import), so only zones crossing the
+site boundary are intersected. A layer's overlap is the sum of its class overlaps, exact for layers
+that are coverages (survey, plan zones); for `must_be_inside` layers the inside part is computed
+from the union of the zones, so overlapping features cannot hide a part of the site outside them.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from typing import Any
 from django.contrib.gis.db.models import Union
 from django.contrib.gis.db.models.functions import Intersection
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
-from django.db.models import Count, Sum, Value
+from django.db.models import Case, Count, F, FloatField, Max, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -54,10 +60,66 @@ def _verdict(rule: str, overlap_m2: float, site_m2: float) -> tuple[str, float]:
     return Verdict.INFO, 0.0
 
 
-def overlap_analyse(*, site: MultiPolygon, layers: list[str] | None = None) -> OverlapResult:
+def _class_rows(site: GEOSGeometry, version_ids: list[int]) -> list[dict[str, Any]]:
+    """Per (layer version, class): overlap m² and feature count, in one indexed query."""
+    overlap = Case(
+        When(geom__coveredby=site, then=F("area_m2")),
+        default=GeographyArea(Intersection("geom", site)),
+        output_field=FloatField(),
+    )
+    return list(
+        Zone.objects.filter(layer_version_id__in=version_ids, geom__intersects=site)
+        .values("layer_version_id", "class_code")
+        .annotate(area=Coalesce(Sum(overlap), Value(0.0)), count=Count("id"), name=Max("class_name"))
+        .order_by()
+    )
+
+
+def _inside_m2(site: GEOSGeometry, version_id: int) -> float:
+    """Area (m²) of the part of the site inside the union of a layer version's zones."""
+    return Zone.objects.filter(layer_version_id=version_id, geom__intersects=site).aggregate(
+        m2=Coalesce(GeographyArea(Intersection(site, Union("geom"))), Value(0.0))
+    )["m2"]
+
+
+def _pieces(site: GEOSGeometry, versions: list[LayerVersion]) -> list[dict[str, Any]]:
+    """The overlap geometries per layer and class (for maps), clipped to the site."""
+    by_id = {v.pk: v.layer for v in versions}
+    rows = (
+        Zone.objects.filter(layer_version_id__in=list(by_id), geom__intersects=site)
+        .values("layer_version_id", "class_code")
+        .annotate(piece=Union(CollectionExtractPolygons(Intersection("geom", site))), name=Max("class_name"))
+        .annotate(piece_m2=GeographyArea(F("piece")))
+        .order_by("layer_version_id", "class_code")
+    )
+    features = []
+    for row in rows:
+        if row["piece"] is None or row["piece"].empty or row["piece_m2"] <= TOLERANCE_M2:
+            continue
+        layer = by_id[row["layer_version_id"]]
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": json.loads(row["piece"].geojson),
+                "properties": {
+                    "layer": layer.slug,
+                    "layer_name": layer.name,
+                    "color": layer.color,
+                    "rule": layer.rule,
+                    "class_code": row["class_code"],
+                    "class_name": row["name"],
+                    "area_m2": round(row["piece_m2"], 2),
+                },
+            }
+        )
+    return features
+
+
+def overlap_analyse(*, site: MultiPolygon, layers: list[str] | None = None, pieces: bool = True) -> OverlapResult:
     """Overlap report of `site` against the active version of every layer (or those in `layers`).
 
     Preconditions: `site` is a valid polygonal geometry in SRID 4490 (see parcels.site_input).
+    `pieces=False` skips the overlap geometries (the report's numbers are the same).
     """
     if site.srid != STORAGE_SRID:
         raise ValueError(f"site must be in SRID {STORAGE_SRID}, got {site.srid}")
@@ -67,44 +129,16 @@ def overlap_analyse(*, site: MultiPolygon, layers: list[str] | None = None) -> O
     versions = LayerVersion.objects.filter(is_active=True).select_related("layer").order_by("layer__sort_order", "layer__slug")
     if layers:
         versions = versions.filter(layer__slug__in=layers)
+    versions = list(versions)
+    rows = _class_rows(site, [v.pk for v in versions])
 
     layer_reports: list[dict[str, Any]] = []
-    pieces: list[dict[str, Any]] = []
     for version in versions:
         layer = version.layer
-        hits = Zone.objects.filter(layer_version=version).touching(site)
-        classes = list(
-            hits.values("class_code", "class_name")
-            .annotate(
-                area=Coalesce(Sum(GeographyArea(Intersection("geom", site))), Value(0.0)),
-                count=Count("id"),
-                piece=Union(CollectionExtractPolygons(Intersection("geom", site))),
-            )
-            .order_by("-area", "class_code")
-        )
-        # The layer's overlap is the area of the union of its pieces, so that features overlapping
-        # each other inside one layer are not counted twice.
-        overlap_m2 = hits.aggregate(
-            m2=Coalesce(GeographyArea(Union(CollectionExtractPolygons(Intersection("geom", site)))), Value(0.0))
-        )["m2"]
-        for c in classes:
-            if c["piece"] is None or c["piece"].empty or c["area"] <= TOLERANCE_M2:
-                continue
-            pieces.append(
-                {
-                    "type": "Feature",
-                    "geometry": json.loads(c["piece"].geojson),
-                    "properties": {
-                        "layer": layer.slug,
-                        "layer_name": layer.name,
-                        "color": layer.color,
-                        "rule": layer.rule,
-                        "class_code": c["class_code"],
-                        "class_name": c["class_name"],
-                        "area_m2": round(c["area"], 2),
-                    },
-                }
-            )
+        classes = sorted((r for r in rows if r["layer_version_id"] == version.pk), key=lambda r: (-r["area"], r["class_code"]))
+        overlap_m2 = sum(c["area"] for c in classes)
+        if layer.rule == LayerRule.MUST_BE_INSIDE:
+            overlap_m2 = _inside_m2(site, version.pk)
         verdict, verdict_m2 = _verdict(layer.rule, overlap_m2, site_m2)
         layer_reports.append(
             {
@@ -122,7 +156,7 @@ def overlap_analyse(*, site: MultiPolygon, layers: list[str] | None = None) -> O
                 "classes": [
                     {
                         "code": c["class_code"],
-                        "name": c["class_name"],
+                        "name": c["name"],
                         **AreaFigures(c["area"]).as_dict(),
                         "percent": round(100.0 * c["area"] / site_m2, 4) if site_m2 else 0.0,
                         "count": c["count"],
@@ -161,6 +195,6 @@ def overlap_analyse(*, site: MultiPolygon, layers: list[str] | None = None) -> O
     }
     return OverlapResult(
         report=report,
-        pieces={"type": "FeatureCollection", "features": pieces},
-        layer_version_ids=[lr["version_id"] for lr in layer_reports],
+        pieces={"type": "FeatureCollection", "features": _pieces(site, versions) if pieces else []},
+        layer_version_ids=[v.pk for v in versions],
     )

@@ -48,9 +48,10 @@ def overlap(request: Request) -> Response:
     except SpatialInputError as exc:
         return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
     layers = [s for s in request.query_params.get("layers", "").split(",") if s] or None
-    result = overlap_analyse(site=site, layers=layers)
+    want_pieces = request.query_params.get("pieces") in {"1", "true"}
+    result = overlap_analyse(site=site, layers=layers, pieces=want_pieces)
     body = dict(result.report)
-    if request.query_params.get("pieces") in {"1", "true"}:
+    if want_pieces:
         body["pieces"] = result.pieces
     return Response(body)
 

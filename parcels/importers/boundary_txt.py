@@ -30,7 +30,8 @@ Reading
   overlap) with a warning. A zone outside its width's range is refused.
 - 带号: a number (``38``, ``38带``, ``第38带``) or empty. 计量单位 must be metres (米/m) when given.
   A 投影类型 that does not name Gauss–Krüger gives a warning (the file is still read as Gauss–Krüger).
-- Parcel header: a line ending with ``@``; the comma before ``@`` is a separator, not an empty field.
+- Parcel header: a line ending with ``@`` (a stray comma after it is tolerated); the comma before ``@``
+  is a separator, not an empty field.
   At least 8 fields are required. The provincial variant (division code and village name before the
   parcel number) is recognised by having ≥ 10 fields *and* a 6-, 9- or 12-digit administrative code in
   the third field; otherwise fields after the eighth are extra attributes (``attr_1``, ``attr_2``, …,
@@ -100,6 +101,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date as _date
 from functools import lru_cache
+from typing import NoReturn
 
 import numpy as np
 import shapely
@@ -119,7 +121,7 @@ __all__ = [
     "parse_boundary_txt",
 ]
 
-MAX_BYTES = 32 * 1024 * 1024
+MAX_BYTES = 50 * 1024 * 1024  # as parcels.importers.readers.MAX_TXT_BYTES
 MAX_LINES = 200_000
 MAX_LINE_CHARS = 4096
 MAX_POINTS_PER_PARCEL = 100_000
@@ -153,7 +155,7 @@ _WIDTH_VALUE = re.compile(r"^([36三六])\s*(?:度|°)?\s*(?:分?带)?$")
 _REASON = re.compile(r"^(.*?)\[\s*([-+\d.eE]+)\s+([-+\d.eE]+)\s*\]\s*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _METRES = {"米", "m", "M", "metre", "meter", "metres", "meters", "公尺"}
-_GK_NAMES = ("高斯", "gauss", "kruger", "krüger", "kruger", "克吕格", "克吕格尔", "横轴墨卡托", "transverse")
+_GK_NAMES = ("高斯", "gauss", "kruger", "krüger", "克吕格", "横轴墨卡托", "transverse")
 
 
 # --------------------------------------------------------------------------------------------- values
@@ -373,8 +375,9 @@ def _read(text: str, source: str, warnings: list[str]) -> tuple[dict[str, str], 
             if section == ATTRIBUTES_SECTION:
                 attribute_lines[key] = n
             continue
-        if line.endswith("@"):
-            body = line[:-1].rstrip()
+        header = line.rstrip(",， ")  # tolerate a stray comma after '@'
+        if header.endswith("@"):
+            body = header[:-1].rstrip()
             fields = _split_fields(body)
             if body.endswith((",", "，")):
                 fields.pop()
@@ -653,7 +656,7 @@ def _geometry(parcel: _RawParcel, label: str, rings: list[_Ring], source: str) -
     """Rings → a valid MultiPolygon (holes by containment parity, see the module docstring)."""
     polygons: list[Polygon] = []
     for ring in rings:
-        if len({c for c in ring.coords}) < 3:
+        if len(set(ring.coords)) < 3:
             raise _fail(
                 _where(label, _("%(ring)s: a ring needs at least 3 distinct points; it has %(count)d") % {"ring": ring.label(), "count": len(set(ring.coords))}),
                 source, parcel.line,
@@ -695,6 +698,8 @@ def _geometry(parcel: _RawParcel, label: str, rings: list[_Ring], source: str) -
     for i in range(len(polygons)):
         if depth[i] % 2 == 1:
             containers = [int(o) for o in outer[inner == i] if depth[int(o)] == depth[i] - 1]
+            if not containers:  # only identical rings nest like this
+                _raise_overlap(parcel, label, rings, polygons, list(range(len(polygons))), MultiPolygon(polygons), source)
             holes[containers[0]].append(i)
     parts = []
     for shell, hole_indices in holes.items():
@@ -710,24 +715,26 @@ def _geometry(parcel: _RawParcel, label: str, rings: list[_Ring], source: str) -
 
 def _raise_overlap(
     parcel: _RawParcel, label: str, rings: list[_Ring], polygons: list[Polygon], indices: list[int], geom: BaseGeometry, source: str
-) -> None:
+) -> NoReturn:
     """Names the first two rings among `indices` whose areas overlap (or touch along a line), else GEOS's reason."""
-    for a_pos, a in enumerate(indices):
-        for b in indices[a_pos + 1 :]:
-            shared = polygons[a].boundary.intersection(polygons[b].boundary)
-            if polygons[a].overlaps(polygons[b]) or shared.length > 0:
-                x, y = _near(shared)
-                raise _fail(
-                    _where(
-                        label,
-                        _(
-                            "%(a)s and %(b)s cross or share an edge near X=%(x).3f, Y=%(y).3f; a ring numbered 2 or more must lie "
-                            "completely inside ring 1 (a hole) or completely outside it (a further part)"
-                        )
-                        % {"a": rings[a].label(), "b": rings[b].label(), "x": y, "y": x},
-                    ),
-                    source, parcel.line,
-                )
+    subset = [polygons[i] for i in indices]
+    left, right = shapely.STRtree(subset).query(subset, predicate="intersects")
+    for a_pos, b_pos in sorted((int(i), int(j)) for i, j in zip(left, right, strict=True) if i < j):
+        a, b = indices[a_pos], indices[b_pos]
+        shared = polygons[a].boundary.intersection(polygons[b].boundary)
+        if polygons[a].overlaps(polygons[b]) or shared.length > 0 or polygons[a].equals(polygons[b]):
+            x, y = _near(shared)
+            raise _fail(
+                _where(
+                    label,
+                    _(
+                        "%(a)s and %(b)s cross or share an edge near X=%(x).3f, Y=%(y).3f; a ring numbered 2 or more must lie "
+                        "completely inside ring 1 (a hole) or completely outside it (a further part)"
+                    )
+                    % {"a": rings[a].label(), "b": rings[b].label(), "x": y, "y": x},
+                ),
+                source, parcel.line,
+            )
     text, at = _invalid(shapely.is_valid_reason(geom))
     at = at or _near(geom)
     raise _fail(

@@ -45,7 +45,7 @@ class Command(BaseCommand):
         if not isinstance(site, MultiPolygon):
             site = MultiPolygon(site, srid=STORAGE_SRID)
         layers = [s for s in options["layers"].split(",") if s] or None
-        report = overlap_analyse(site=site, layers=layers).report
+        report = overlap_analyse(site=site, layers=layers, pieces=False).report
         for warning in data.warnings:
             self.stderr.write(self.style.WARNING(f"warning: {warning}"))
         if options["format"] == "json":
