@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,12 +20,15 @@ from django.db.models import Max
 from shapely.geometry.base import BaseGeometry
 from tqdm import tqdm
 
+from parcels.choices import PARCEL_CODE_REGEX
 from parcels.exceptions import InvalidGeometryError, SpatialInputError
-from parcels.geo import STORAGE_SRID, GeographyArea
+from parcels.geo import STORAGE_SRID, GeographyArea, ellipsoidal_areas
 from parcels.importers.validation import validate_geometries
 from parcels.importers.vector import SourceData
 from parcels.models import Division, Layer, LayerVersion, Parcel
-from parcels.sql import copy_escape, copy_zones
+from parcels.sql import copy_zones, zone_copy_chunks
+
+PARCEL_CODE = re.compile(PARCEL_CODE_REGEX)
 
 
 def file_sha256(path: Path) -> str:
@@ -100,21 +105,20 @@ class ImportSummary:
         return out
 
 
-def _copy_rows(data: SourceData, keep, geoms, *, chunk: int, progress: bool, label: str):
-    """COPY text lines for the kept features, in chunks (bytes), with a progress bar."""
-    codes = copy_escape([str(c) for c in data.class_codes[keep]])
-    names = copy_escape([str(n) for n in data.class_names[keep]])
+def _copy_chunks(data: SourceData, keep: np.ndarray, geoms: np.ndarray, *, version_id: int, progress: bool, label: str) -> Iterator[bytes]:
+    """Binary COPY chunks for the kept features, with their areas, behind a progress bar."""
+    codes = [str(c) for c in data.class_codes[keep]]
+    names = [str(n) for n in data.class_names[keep]]
     if len(data.attributes.columns):
-        attrs = copy_escape(data.attributes.iloc[keep].to_json(orient="records", lines=True, force_ascii=False, date_format="iso").splitlines())
+        attrs = data.attributes.iloc[keep].to_json(orient="records", lines=True, force_ascii=False, date_format="iso").splitlines()
     else:
         attrs = ["{}"] * len(keep)
+    areas = ellipsoidal_areas(geoms).tolist()
+    wkbs = shapely.to_wkb(geoms, include_srid=True).tolist()
     with tqdm(total=len(keep), desc=label, unit="feat", disable=not progress) as bar:
-        for start in range(0, len(keep), chunk):
-            stop = min(start + chunk, len(keep))
-            hexes = shapely.to_wkb(geoms[start:stop], hex=True, include_srid=True)
-            lines = [f"{c}\t{n}\t{a}\t{h}" for c, n, a, h in zip(codes[start:stop], names[start:stop], attrs[start:stop], hexes, strict=True)]
-            bar.update(stop - start)
-            yield ("\n".join(lines) + "\n").encode()
+        yield from zone_copy_chunks(
+            layer_version_id=version_id, codes=codes, names=names, attributes=attrs, wkbs=wkbs, areas=areas, on_rows=bar.update
+        )
 
 
 @transaction.atomic
@@ -132,7 +136,7 @@ def layer_import(
 
     All or nothing: unless `skip_invalid`, any rejected feature raises InvalidGeometryError listing
     them and nothing is written. With `skip_invalid` the rejected ones are skipped and reported.
-    Areas are computed in PostGIS (ellipsoidal m²), never read from the file.
+    Areas are computed (ellipsoidal m², parcels.geo.ellipsoidal_areas), never read from the file.
     """
     started = time.perf_counter()
     checked = validate_geometries(data.geoms)
@@ -161,8 +165,8 @@ def layer_import(
     )
     version.full_clean()
     version.save()
-    rows = _copy_rows(data, checked.keep, checked.geoms, chunk=20_000, progress=progress, label=layer.slug)
-    copy_zones(layer_version_id=version.pk, rows=rows, total=len(checked.keep))
+    chunks = _copy_chunks(data, checked.keep, checked.geoms, version_id=version.pk, progress=progress, label=layer.slug)
+    copy_zones(chunks=chunks, total=len(checked.keep))
     return ImportSummary(
         version=version,
         read=len(data.geoms),
@@ -217,6 +221,13 @@ def parcel_load(*, frame: gpd.GeoDataFrame, source: str) -> int:
     for i, row in enumerate(frame.itertuples(index=False)):
         if row.code in existing:
             continue
+        if not PARCEL_CODE.match(str(row.code)):
+            raise SpatialInputError(
+                f"parcel code {row.code!r} is not a 19-character parcel code (6-digit county, 3+3-digit districts, "
+                "2-letter feature code such as GB or JC, 5-digit number)",
+                source=source,
+                location=f"feature {i + 1}",
+            )
         geom = _multipolygon(row.geometry, where=f"feature {i + 1} ({row.code})", source=source)
         point = geom.point_on_surface
         division = next((d for d, prepared in counties if prepared.contains(point)), None)

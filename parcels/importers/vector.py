@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
@@ -127,23 +128,15 @@ def _guess_without_crs(bounds: np.ndarray, source: str) -> tuple[int, list[str]]
     )
 
 
-def read_vector(
-    path: Path,
-    *,
-    layer: str | None = None,
-    class_field: str | None = None,
-    class_name_field: str | None = None,
-    srid: int | None = None,
-    encoding: str | None = None,
-) -> SourceData:
-    """Reads `path` (GeoJSON, TopoJSON, Shapefile or zipped Shapefile, GeoPackage, KML, CSV with a WKT column, …).
+def read_frame(
+    path: Path, *, layer: str | None = None, srid: int | None = None, encoding: str | None = None
+) -> tuple[gpd.GeoDataFrame, int, list[str]]:
+    """The file's features as a GeoDataFrame in EPSG:4490, the source EPSG code, and warnings.
 
     CRS: `srid` overrides; else the declared CRS; else lon/lat-looking coordinates are taken as 4490
     with a warning, and projected coordinates are an error naming the options.
     """
     source = path.name
-    fields = inspect_fields(path, layer=layer)
-    mapping = resolve_mapping(fields, class_field=class_field, class_name_field=class_name_field, source=source)
     try:
         frame = pyogrio.read_dataframe(_gdal_path(path), layer=layer, encoding=encoding, **_open_options(path))
     except Exception as exc:
@@ -155,19 +148,37 @@ def read_vector(
     declared = None if frame.crs is None else _epsg_of(frame.crs.to_wkt(), source)
     source_srid = srid or declared
     if source_srid is None:
-        bounds = shapely.total_bounds(geoms)
-        source_srid, warnings = _guess_without_crs(bounds, source)
+        source_srid, warnings = _guess_without_crs(shapely.total_bounds(geoms), source)
     if srid and declared and srid != declared:
         warnings.append(_("the file declares EPSG:%(declared)d; --srid %(srid)d was used instead") % {"declared": declared, "srid": srid})
     if source_srid != STORAGE_SRID:
         transformer = Transformer.from_crs(source_srid, STORAGE_SRID, always_xy=True)
         geoms = shapely.transform(geoms, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
-    codes = frame[mapping.class_code].astype(str).to_numpy() if mapping.class_code else np.full(len(frame), "", dtype=object)
-    names = frame[mapping.class_name].fillna("").astype(str).to_numpy() if mapping.class_name else np.full(len(frame), "", dtype=object)
+    frame = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index), crs=None).set_crs(STORAGE_SRID, allow_override=True)
+    return frame, source_srid, warnings
+
+
+def read_vector(
+    path: Path,
+    *,
+    layer: str | None = None,
+    class_field: str | None = None,
+    class_name_field: str | None = None,
+    srid: int | None = None,
+    encoding: str | None = None,
+) -> SourceData:
+    """Reads `path` (GeoJSON, TopoJSON, Shapefile or zipped Shapefile, GeoPackage, KML, CSV with a
+    WKT column, …) for a layer import: the field mapping is checked before any row is read."""
+    fields = inspect_fields(path, layer=layer)
+    mapping = resolve_mapping(fields, class_field=class_field, class_name_field=class_name_field, source=path.name)
+    frame, source_srid, warnings = read_frame(path, layer=layer, srid=srid, encoding=encoding)
+    n = len(frame)
+    codes = frame[mapping.class_code].astype(str).to_numpy() if mapping.class_code else np.full(n, "", dtype=object)
+    names = frame[mapping.class_name].fillna("").astype(str).to_numpy() if mapping.class_name else np.full(n, "", dtype=object)
     other = [c for c in frame.columns if c not in {frame.geometry.name, mapping.class_code, mapping.class_name}]
     return SourceData(
-        source=source,
-        geoms=geoms,
+        source=path.name,
+        geoms=np.asarray(frame.geometry.values, dtype=object),
         class_codes=codes,
         class_names=names,
         attributes=pd.DataFrame(frame[other]),

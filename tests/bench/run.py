@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=7, help="runs per timed query (median reported)")
     parser.add_argument("--import-repeat", type=int, default=1)
     parser.add_argument("--skip-import", action="store_true", help="reuse the layers already in the bench database")
+    parser.add_argument("--only", choices=["import", "overlap", "tiles"], help="run one part only")
     args = parser.parse_args(argv)
 
     url = _bench_database_url()
@@ -83,12 +84,14 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[tuple[str, str, str, str]] = []
     names = list(synthetic.layer_sizes(args.total))
 
-    if not args.skip_import:
+    if not args.skip_import and args.only in (None, "import"):
         rows += bench_import(data_file, names, args.import_repeat, connection, url)
-    with connection.cursor() as cur:
-        cur.execute("VACUUM ANALYZE parcels_zone")
-    rows += bench_overlap(data_file, names, args.repeat, synthetic)
-    rows += bench_tiles(args.repeat, synthetic)
+        with connection.cursor() as cur:
+            cur.execute("VACUUM ANALYZE parcels_zone")
+    if args.only in (None, "overlap"):
+        rows += bench_overlap(data_file, names, args.repeat, synthetic)
+    if args.only in (None, "tiles"):
+        rows += bench_tiles(args.repeat, synthetic)
 
     width = max(len(r[0]) for r in rows)
     print()
