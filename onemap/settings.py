@@ -132,6 +132,9 @@ DATABASES = {
         engine="django.contrib.gis.db.backends.postgis",
     )
 }
+# PostgreSQL's JIT compiles expressions for ~50–150 ms before a spatial query runs; OneMap's queries
+# (overlap, tiles) are short and index-driven, so compilation costs more than it saves.
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # GeoDjango finds the OS libraries itself; these allow overriding on unusual systems.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.contrib.postgres.indexes import GistIndex
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -120,8 +121,11 @@ class Zone(models.Model):
     class_name = models.CharField(_("class name"), max_length=64, blank=True)
     attributes = models.JSONField(_("attributes"), default=dict, blank=True)
     geom = models.MultiPolygonField(_("geometry"), srid=STORAGE_SRID)
-    # Ellipsoidal area in m² (geography on the CGCS2000 ellipsoid), computed on import.
+    # Ellipsoidal area in m² (CGCS2000 ellipsoid), computed on import.
     area_m2 = models.FloatField(_("area (m²)"))
+    # First web-map zoom at which the zone covers MIN_FEATURE_PIXELS display pixels; tiles below it
+    # leave it out (parcels.selectors.zone_min_zoom). 0 = always shown.
+    min_zoom = models.PositiveSmallIntegerField(_("minimum map zoom"), default=0)
 
     objects = ZoneQuerySet.as_manager()
 
@@ -131,6 +135,10 @@ class Zone(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(area_m2__gt=0), name="zone_area_positive"),
         ]
+        # A partial spatial index of the zones drawn at zoom ≤ 12, so that a low-zoom tile does not
+        # walk the hundreds of thousands of small zones it leaves out. (One band only: every extra
+        # spatial index slows imports; from zoom 13 the full index plus a filter is fast enough.)
+        indexes = [GistIndex(fields=["geom"], condition=Q(min_zoom__lte=12), name="zone_geom_lowzoom")]
 
     def __str__(self) -> str:
         return f"{self.layer_version} {self.class_code}"

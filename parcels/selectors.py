@@ -55,29 +55,13 @@ def zones_in_bbox(*, layer: Layer, bbox: Polygon, zoom: int) -> QuerySet[Zone]:
     )
 
 
-# Zones below this many square display pixels (256-px tiles) are dropped from tiles under DETAIL_ZOOM.
-MIN_FEATURE_PIXELS = 4.0
-DETAIL_ZOOM = 14
-
-
-def tile_generalisation(zoom: int, lat: float = 29.97) -> tuple[float, int]:
-    """(minimum zone area in m², MVT extent) for a zoom: full detail from DETAIL_ZOOM on, below it
-    specks smaller than MIN_FEATURE_PIXELS display pixels are dropped and the grid is coarser."""
-    import math
-
-    if zoom >= DETAIL_ZOOM:
-        return 0.0, 4096
-    pixel_m = 156543.03 * math.cos(math.radians(lat)) / (2**zoom)
-    return MIN_FEATURE_PIXELS * pixel_m * pixel_m, 1024
-
-
 def layer_tile(*, layer: Layer, version: int, z: int, x: int, y: int) -> bytes:
     """Vector tile bytes for a layer version (empty below the layer's minimum zoom)."""
     from parcels.models import LayerVersion
     from parcels.sql import zone_tile
+    from parcels.tiling import tile_extent
 
     lv = LayerVersion.objects.filter(layer=layer, version=version).only("id").first()
     if lv is None or z < layer.min_zoom:
         return b""
-    min_area, extent = tile_generalisation(z)
-    return zone_tile(layer_version_id=lv.pk, z=z, x=x, y=y, min_area_m2=min_area, extent=extent)
+    return zone_tile(layer_version_id=lv.pk, z=z, x=x, y=y, extent=tile_extent(z))

@@ -27,6 +27,7 @@ from parcels.importers.validation import validate_geometries
 from parcels.importers.vector import SourceData
 from parcels.models import Division, Layer, LayerVersion, Parcel
 from parcels.sql import copy_zones, zone_copy_chunks
+from parcels.tiling import zone_min_zoom
 
 PARCEL_CODE = re.compile(PARCEL_CODE_REGEX)
 
@@ -113,11 +114,15 @@ def _copy_chunks(data: SourceData, keep: np.ndarray, geoms: np.ndarray, *, versi
         attrs = data.attributes.iloc[keep].to_json(orient="records", lines=True, force_ascii=False, date_format="iso").splitlines()
     else:
         attrs = ["{}"] * len(keep)
-    areas = ellipsoidal_areas(geoms).tolist()
+    areas = ellipsoidal_areas(geoms)
+    lats = shapely.get_y(shapely.centroid(geoms))
+    min_zooms = zone_min_zoom(areas, lats).tolist()
+    areas = areas.tolist()
     wkbs = shapely.to_wkb(geoms, include_srid=True).tolist()
     with tqdm(total=len(keep), desc=label, unit="feat", disable=not progress) as bar:
         yield from zone_copy_chunks(
-            layer_version_id=version_id, codes=codes, names=names, attributes=attrs, wkbs=wkbs, areas=areas, on_rows=bar.update
+            layer_version_id=version_id, codes=codes, names=names, attributes=attrs, wkbs=wkbs, areas=areas, min_zooms=min_zooms,
+            on_rows=bar.update,
         )
 
 
