@@ -9,6 +9,7 @@ from django.http import Http404
 from approvals.choices import ApplicationStatus
 from approvals.models import Application, OverlapReport
 from approvals.permissions import visible_applications
+from parcels.models import LayerVersion
 
 
 def application_list(*, user: AbstractBaseUser) -> QuerySet[Application]:
@@ -36,3 +37,10 @@ def application_get(*, user: AbstractBaseUser, pk: int) -> Application:
 
 def latest_overlap_report(*, application: Application) -> OverlapReport | None:
     return application.overlap_reports.order_by("-created_at").first()
+
+
+def report_is_stale(report: OverlapReport) -> bool:
+    """True when some layer's active version differs from the versions the report used."""
+    used = set(report.layer_versions.values_list("id", flat=True))
+    active = set(LayerVersion.objects.filter(is_active=True).values_list("id", flat=True))
+    return used != active

@@ -4,23 +4,49 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
-from django.contrib.gis.geos import MultiPolygon
+from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.utils.translation import gettext_lazy as _
 
 from approvals.choices import ApplicationKind
+from approvals.services import SitePart
 from parcels.exceptions import SpatialInputError
+from parcels.geo import STORAGE_SRID
+from parcels.importers.boundary_txt import parse_boundary_txt
 from parcels.site_input import parse_site_geojson
 
 
+def _txt_parts(data: bytes, source: str) -> tuple[MultiPolygon, list[SitePart], list[str]]:
+    """Site, parcels and warnings from a boundary-point TXT file (one part per [地块坐标] parcel)."""
+    parsed = parse_boundary_txt(data, source=source)
+    parts = []
+    for p in parsed.parcels:
+        declared = None
+        if p.declared_area:
+            # Normally hectares; a value matching the computed m² (the parser warned) is taken as m².
+            as_m2 = abs(p.declared_area - p.planar_area_m2) <= 0.01 * p.planar_area_m2
+            declared = p.declared_area if as_m2 else p.declared_area * 10_000
+        geom = GEOSGeometry(memoryview(p.geometry.wkb), srid=STORAGE_SRID)
+        parts.append(SitePart(geom=geom if geom.geom_type == "MultiPolygon" else MultiPolygon(geom, srid=STORAGE_SRID),
+                              name=p.name or p.number, use=p.use, land_class=p.land_class, declared_area_m2=declared))
+    site = MultiPolygon([poly for part in parts for poly in part.geom], srid=STORAGE_SRID)
+    if not site.valid:
+        raise SpatialInputError(_("the parcels overlap each other: %(reason)s") % {"reason": site.valid_reason}, source=source)
+    return site, parts, list(parsed.warnings)
+
+
 class SiteForm(forms.Form):
-    """A site drawn on the map (GeoJSON in a hidden field) or uploaded as a GeoJSON file."""
+    """A site drawn on the map (GeoJSON in a hidden field) or uploaded: GeoJSON, or the national
+    boundary-point TXT (one parcel per [地块坐标] block, with declared areas)."""
 
     site_geojson = forms.CharField(widget=forms.HiddenInput(attrs={"id": "id_site_geojson"}), required=False)
     site_file = forms.FileField(
-        label=_("Or upload a GeoJSON file"),
+        label=_("Or upload a file"),
         required=False,
-        widget=forms.ClearableFileInput(attrs={"accept": ".geojson,.json,application/geo+json"}),
-        help_text=_("Polygon or MultiPolygon in longitude/latitude (CGCS2000 or WGS84), or with an EPSG crs member."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".geojson,.json,.txt,application/geo+json,text/plain"}),
+        help_text=_(
+            "A boundary-point coordinate file (.txt, 勘测定界界址点坐标交换格式) or GeoJSON: polygons in "
+            "longitude/latitude (CGCS2000 or WGS84) or with an EPSG crs member."
+        ),
     )
 
     def clean(self) -> dict:
@@ -34,7 +60,10 @@ class SiteForm(forms.Form):
                         % {"size": upload.size, "limit": settings.ONEMAP_MAX_UPLOAD_BYTES},
                         source=upload.name,
                     )
-                data["site"] = parse_site_geojson(upload.read(), source=upload.name)
+                if upload.name.lower().endswith(".txt"):
+                    data["site"], data["parts"], data["warnings"] = _txt_parts(upload.read(), upload.name)
+                else:
+                    data["site"] = parse_site_geojson(upload.read(), source=upload.name)
             elif data.get("site_geojson"):
                 data["site"] = parse_site_geojson(data["site_geojson"], source=str(_("drawn site")))
             else:
@@ -46,6 +75,14 @@ class SiteForm(forms.Form):
     @property
     def site(self) -> MultiPolygon:
         return self.cleaned_data["site"]
+
+    @property
+    def parts(self) -> list[SitePart] | None:
+        return self.cleaned_data.get("parts")
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.cleaned_data.get("warnings", [])
 
 
 class ApplicationForm(SiteForm):

@@ -8,6 +8,7 @@ urlpatterns = [
     path("applications/new/", pages.application_new, name="application-new"),
     path("applications/<int:pk>/", pages.application_detail, name="application-detail"),
     path("applications/<int:pk>/decide/", pages.application_decide, name="application-decide"),
+    path("applications/<int:pk>/overlap/rerun/", pages.application_overlap_rerun, name="application-overlap-rerun"),
     path("planner/overlap/", pages.planner_overlap, name="planner-overlap"),
     path("api/site/check/", api.site_check, name="api-site-check"),
     path("api/overlap/", api.overlap, name="api-overlap"),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import queue
 import re
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,7 +28,7 @@ from parcels.geo import STORAGE_SRID, GeographyArea, ellipsoidal_areas
 from parcels.importers.validation import validate_geometries
 from parcels.importers.vector import SourceData
 from parcels.models import Division, Layer, LayerVersion, Parcel
-from parcels.sql import copy_zones, zone_copy_chunks
+from parcels.sql import copy_zones, zone_copy_rows
 from parcels.tiling import zone_min_zoom
 
 PARCEL_CODE = re.compile(PARCEL_CODE_REGEX)
@@ -106,24 +108,77 @@ class ImportSummary:
         return out
 
 
+COPY_CHUNK = 20_000
+
+
 def _copy_chunks(data: SourceData, keep: np.ndarray, geoms: np.ndarray, *, version_id: int, progress: bool, label: str) -> Iterator[bytes]:
-    """Binary COPY chunks for the kept features, with their areas, behind a progress bar."""
+    """Binary COPY rows for the kept features, chunk by chunk: areas (ellipsoidal m²), the zoom from
+    which each zone is drawn, EWKB. Computed in a background thread while PostgreSQL ingests the
+    previous chunk, so the two cores work at once."""
     codes = [str(c) for c in data.class_codes[keep]]
     names = [str(n) for n in data.class_names[keep]]
     if len(data.attributes.columns):
         attrs = data.attributes.iloc[keep].to_json(orient="records", lines=True, force_ascii=False, date_format="iso").splitlines()
     else:
         attrs = ["{}"] * len(keep)
-    areas = ellipsoidal_areas(geoms)
-    lats = shapely.get_y(shapely.centroid(geoms))
-    min_zooms = zone_min_zoom(areas, lats).tolist()
-    areas = areas.tolist()
-    wkbs = shapely.to_wkb(geoms, include_srid=True).tolist()
+
+    def produce() -> Iterator[bytes]:
+        for start in range(0, len(geoms), COPY_CHUNK):
+            part = geoms[start : start + COPY_CHUNK]
+            areas = ellipsoidal_areas(part)
+            min_zooms = zone_min_zoom(areas, shapely.get_y(shapely.centroid(part)))
+            yield zone_copy_rows(
+                layer_version_id=version_id,
+                codes=codes[start : start + COPY_CHUNK],
+                names=names[start : start + COPY_CHUNK],
+                attributes=attrs[start : start + COPY_CHUNK],
+                wkbs=shapely.to_wkb(part, include_srid=True).tolist(),
+                areas=areas.tolist(),
+                min_zooms=min_zooms.tolist(),
+            )
+
     with tqdm(total=len(keep), desc=label, unit="feat", disable=not progress) as bar:
-        yield from zone_copy_chunks(
-            layer_version_id=version_id, codes=codes, names=names, attributes=attrs, wkbs=wkbs, areas=areas, min_zooms=min_zooms,
-            on_rows=bar.update,
-        )
+        for chunk in prefetch(produce(), depth=2):
+            yield chunk
+            bar.update(min(COPY_CHUNK, bar.total - bar.n))
+
+
+def prefetch(items: Iterator[bytes], *, depth: int) -> Iterator[bytes]:
+    """Runs `items` in a background thread, up to `depth` ahead; re-raises its exception here.
+    If the consumer stops early (e.g. COPY failed), the producer is told to stop too."""
+    buffer: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                buffer.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            put(exc)
+        else:
+            put(done)
+
+    worker = threading.Thread(target=run, name="zone-copy-producer", daemon=True)
+    worker.start()
+    try:
+        while (item := buffer.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 @transaction.atomic

@@ -5,8 +5,9 @@ Every statement is parameterised; geometries travel as EWKB (SRID included).
 
 from __future__ import annotations
 
+import itertools
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection
@@ -50,48 +51,32 @@ _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 _COPY_TRAILER = struct.pack(">h", -1)
 
 
-def zone_copy_chunks(
-    *,
-    layer_version_id: int,
-    codes: list[str],
-    names: list[str],
-    attributes: list[str],
-    wkbs: list[bytes],
-    areas: list[float],
-    min_zooms: list[int],
-    chunk: int = 20_000,
-    on_rows: Callable[[int], object] | None = None,
-) -> Iterator[bytes]:
-    """Rows for parcels_zone in PostgreSQL's binary COPY format, in chunks of `chunk` rows.
+def zone_copy_rows(
+    *, layer_version_id: int, codes: list[str], names: list[str], attributes: list[str], wkbs: list[bytes], areas: list[float], min_zooms: list[int]
+) -> bytes:
+    """Rows for parcels_zone in PostgreSQL's binary COPY format (without the file header/trailer).
 
     Columns: layer_version_id (int8), class_code, class_name (text), attributes (jsonb, JSON text),
     geom (EWKB, SRID 4490, MultiPolygon; PostGIS's binary receive), area_m2 (float8), min_zoom (int2).
     """
-    yield _COPY_HEADER
     head = struct.pack(">hiq", 7, 8, layer_version_id)
     pack_len = struct.Struct(">i").pack
     tail = struct.Struct(">idih").pack
-    for start in range(0, len(wkbs), chunk):
-        parts: list[bytes] = []
-        for code, name, attrs, wkb, area, min_zoom in zip(
-            codes[start : start + chunk], names[start : start + chunk], attributes[start : start + chunk],
-            wkbs[start : start + chunk], areas[start : start + chunk], min_zooms[start : start + chunk], strict=True,
-        ):
-            c, n, a = code.encode(), name.encode(), attrs.encode()
-            parts += (head, pack_len(len(c)), c, pack_len(len(n)), n, pack_len(len(a) + 1), b"\x01", a, pack_len(len(wkb)), wkb, tail(8, area, 2, min_zoom))
-        yield b"".join(parts)
-        if on_rows is not None:
-            on_rows(len(parts) // 11)  # 11 byte strings per row
-    yield _COPY_TRAILER
+    parts: list[bytes] = []
+    for code, name, attrs, wkb, area, min_zoom in zip(codes, names, attributes, wkbs, areas, min_zooms, strict=True):
+        c, n, a = code.encode(), name.encode(), attrs.encode()
+        parts += (head, pack_len(len(c)), c, pack_len(len(n)), n, pack_len(len(a) + 1), b"\x01", a, pack_len(len(wkb)), wkb, tail(8, area, 2, min_zoom))
+    return b"".join(parts)
 
 
 def copy_zones(*, chunks: Iterator[bytes], total: int) -> int:
-    """Bulk-loads zones with one binary COPY straight into parcels_zone (its GiST index is kept up
-    to date by PostgreSQL). Returns the number of rows loaded; fails unless it is `total`."""
+    """Bulk-loads zones with one binary COPY straight into parcels_zone (its GiST indexes are kept
+    up to date by PostgreSQL). `chunks` yields rows from zone_copy_rows. Returns the number of rows
+    loaded; fails unless it is `total`."""
     with connection.cursor() as cursor:
         cursor.cursor.copy_expert(
             "COPY parcels_zone (layer_version_id, class_code, class_name, attributes, geom, area_m2, min_zoom) FROM STDIN WITH (FORMAT binary)",
-            _CopyStream(chunks),
+            _CopyStream(itertools.chain([_COPY_HEADER], chunks, [_COPY_TRAILER])),
             size=1 << 20,
         )
         loaded = cursor.cursor.rowcount

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
@@ -70,11 +71,14 @@ def application_new(request: HttpRequest) -> HttpResponse:
                     title=form.cleaned_data["title"],
                     purpose=form.cleaned_data["purpose"],
                     site=form.site,
+                    parts=form.parts,
                     ip=client_ip(request),
                 )
             except SpatialInputError as exc:
                 form.add_error(None, str(exc))
             else:
+                for warning in form.warnings:
+                    messages.warning(request, warning)
                 return redirect("application-detail", pk=application.pk)
         status = 400
     return render(
@@ -99,6 +103,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     application = approval_selectors.application_get(user=request.user, pk=pk)
     report = approval_selectors.latest_overlap_report(application=application)
     site_geojson = json.loads(application.site.geojson)
+    reviewing = can_review(request.user, application)
     return render(
         request,
         "maps/application_detail.html",
@@ -108,7 +113,10 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "map": _report_map(report.result, report.pieces, site_geojson) if report else None,
             "events": application.events.select_related("actor").order_by("at", "id"),
             "parcels": application.parcels.all(),
-            "can_review": can_review(request.user, application),
+            "can_review": reviewing,
+            # staff see the other applications the site overlaps; an applicant sees only their own
+            "show_others": application.applicant_id != request.user.pk,
+            "stale": report is not None and approval_selectors.report_is_stale(report),
             "decision_form": DecisionForm(),
         },
     )
@@ -128,6 +136,17 @@ def application_decide(request: HttpRequest, pk: int) -> HttpResponse:
         return HttpResponseForbidden(str(exc))
     except StateConflict as exc:
         return render(request, "maps/message.html", {"title": _("Not applied"), "message": str(exc), "application": application}, status=409)
+    return redirect("application-detail", pk=application.pk)
+
+
+@login_required
+@require_POST
+def application_overlap_rerun(request: HttpRequest, pk: int) -> HttpResponse:
+    application = approval_selectors.application_get(user=request.user, pk=pk)
+    try:
+        approval_services.overlap_report_rerun(application=application, by=request.user, ip=client_ip(request))
+    except NotPermitted as exc:
+        return HttpResponseForbidden(str(exc))
     return redirect("application-detail", pk=application.pk)
 
 

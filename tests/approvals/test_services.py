@@ -129,3 +129,64 @@ def test_audit_rows_cannot_be_updated_or_deleted(users):
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(statement)
     assert ApplicationEvent.objects.get(pk=event.pk).comment == ""
+
+
+def test_report_lists_other_open_applications_on_the_same_land(users):
+    first = submit(users["applicant"], title="第一个")
+    second = submit(users["applicant"], title="第二个", bbox=(113.931, 29.956, 113.933, 29.958))
+    others = second.overlap_reports.get().result["applications"]
+    assert [o["reference"] for o in others] == [first.reference]
+    from shapely.geometry import box
+
+    assert_area_close(others[0]["overlap_m2"], geod_area_m2(box(*JIAYU_SITE).intersection(box(113.931, 29.956, 113.933, 29.958))))
+    # a decided application no longer counts
+    application_approve(application=first, by=users["reviewer_jiayu"])
+    third = submit(users["applicant"], title="第三个")
+    assert [o["reference"] for o in third.overlap_reports.get().result["applications"]] == [second.reference]
+
+
+def test_rerun_after_a_layer_changes_shows_the_difference(users, onemap):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from approvals.selectors import latest_overlap_report, report_is_stale
+    from approvals.services import overlap_report_rerun
+    from parcels.services import layer_version_create
+
+    app = submit(users["applicant"])
+    first = latest_overlap_report(application=app)
+    assert not report_is_stale(first)
+    # the ecological red line gets a new version that covers the west half of the site
+    west = box(JIAYU_SITE[0] - 0.01, JIAYU_SITE[1] - 0.01, (JIAYU_SITE[0] + JIAYU_SITE[2]) / 2, JIAYU_SITE[3] + 0.01)
+    eco = onemap["eco-redline"].layer
+    frame = gpd.GeoDataFrame({"class_code": ["STBHHX"], "class_name": ["生态保护红线"]}, geometry=[west], crs="EPSG:4490")
+    layer_version_create(layer=eco, frame=frame, source_name="eco v2")
+    assert report_is_stale(first)
+    with pytest.raises(NotPermitted):
+        overlap_report_rerun(application=app, by=users["applicant"])
+    second = overlap_report_rerun(application=app, by=users["reviewer_jiayu"], ip="10.0.0.9")
+    diff = second.result["diff"]
+    assert diff["changed"] is True
+    eco_change = next(c for c in diff["layers"] if c["layer"] == "eco-redline")
+    assert (eco_change["version_before"], eco_change["version_after"]) == (1, 2)
+    assert (eco_change["verdict_before"], eco_change["verdict_after"]) == ("ok", "conflict")
+    expected = geod_area_m2(box(*JIAYU_SITE).intersection(west))
+    assert_area_close(eco_change["classes"][0]["change_m2"], expected)
+    assert not report_is_stale(second)
+    assert app.events.filter(action="overlap_computed").count() == 2
+
+
+def test_txt_parts_keep_declared_areas_and_the_report_compares_them(users):
+    from approvals.services import SitePart
+    from maps.forms import _txt_parts
+    from tests.fixtures import TXT_DIR
+
+    site, parts, _warnings = _txt_parts((TXT_DIR / "multi_parcel.txt").read_bytes(), "multi_parcel.txt")
+    app = application_submit(applicant=users["applicant"], kind="construction_land", title="报盘", purpose="工业", site=site, parts=parts)
+    assert app.parcels.count() == len(parts) >= 2
+    assert all(isinstance(p, SitePart) for p in parts)
+    declared = app.overlap_reports.get().result["declared"]
+    assert [d["number"] for d in declared] == list(range(1, len(parts) + 1))
+    for d, parcel in zip(declared, app.parcels.order_by("number"), strict=True):
+        assert d["computed_m2"] == round(parcel.area_m2, 2)
+        assert d["declared_m2"] == round(parcel.declared_area_m2, 2)
