@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := onemap.settings
 
-.PHONY: run test db stop deps venv migrate demo lint messages i18n
+.PHONY: run test db stop deps venv migrate demo lint messages i18n bench
 
 deps:
 	@onemap/bin/system-deps.sh
@@ -41,6 +41,10 @@ run: demo
 	@$(PY) manage.py collectstatic --noinput -v 0
 	@echo "OneMap serving on http://127.0.0.1:$(PORT)/  (Ctrl+C to stop)"
 	@$(PY) manage.py runserver --noreload 127.0.0.1:$(PORT)
+
+# Benchmarks (issue #3) in a separate database `onemap_bench`; BENCH_ARGS e.g. "--total 100000".
+bench: venv db
+	@$(PY) -m tests.bench.run $(BENCH_ARGS)
 
 lint: venv
 	@$(VENV)/bin/ruff check .

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.gis.db.models.functions import Intersection
 from django.contrib.gis.geos import MultiPolygon
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from approvals.choices import OPEN_STATUSES, ApplicationStatus, EventAction, Level
-from approvals.exceptions import NotPermitted
+from approvals.exceptions import NotPermitted, StateConflict
 from approvals.models import Application, ApplicationEvent, ApplicationParcel, OverlapReport
 from approvals.permissions import can_review
 from parcels.exceptions import SpatialInputError
@@ -247,3 +248,36 @@ def overlap_report_rerun(*, application: Application, by: AbstractBaseUser, ip: 
         data={"report_id": report.pk, "conflicts": report.result["conflicts"], "changed": report.result["diff"]["changed"]},
     )
     return report
+
+
+def _decide(*, application: Application, by: AbstractBaseUser, to_status: str, action: str, comment: str, ip: str | None) -> Application:
+    # Lock the row, then re-check: of two reviewers acting at once exactly one sees SUBMITTED.
+    locked = Application.objects.select_for_update().get(pk=application.pk)
+    if not can_review(by, locked):
+        raise NotPermitted(_("You may not review this application."))
+    if locked.status != ApplicationStatus.SUBMITTED:
+        raise StateConflict(
+            _("This application is already %(status)s; your action was not applied.") % {"status": locked.get_status_display()}
+        )
+    before = locked.status
+    locked.status = to_status
+    if to_status in (ApplicationStatus.APPROVED, ApplicationStatus.REJECTED):
+        locked.decided_at = timezone.now()
+    locked.full_clean()
+    locked.save()
+    _event(application=locked, by=by, action=action, ip=ip, before=before, comment=comment)
+    return locked
+
+
+@transaction.atomic
+def application_approve(*, application: Application, by: AbstractBaseUser, comment: str = "", ip: str | None = None) -> Application:
+    """Final approval at the current level (the thin path: county decides)."""
+    return _decide(application=application, by=by, to_status=ApplicationStatus.APPROVED, action=EventAction.APPROVED, comment=comment, ip=ip)
+
+
+@transaction.atomic
+def application_return(*, application: Application, by: AbstractBaseUser, comment: str, ip: str | None = None) -> Application:
+    """Returns the application to the applicant; a comment saying why is required."""
+    if not comment.strip():
+        raise ValidationError(_("A return needs a comment saying why."), code="comment_required")
+    return _decide(application=application, by=by, to_status=ApplicationStatus.RETURNED, action=EventAction.RETURNED, comment=comment, ip=ip)

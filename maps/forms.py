@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from approvals.choices import ApplicationKind
 from approvals.services import SitePart
+from parcels.choices import LayerKind, LayerRule
 from parcels.exceptions import SpatialInputError
 from parcels.geo import STORAGE_SRID
 from parcels.importers.boundary_txt import parse_boundary_txt
@@ -102,3 +103,27 @@ class DecisionForm(forms.Form):
         if data.get("action") == "return" and not (data.get("comment") or "").strip():
             self.add_error("comment", _("A return needs a comment saying why."))
         return data
+
+
+class LayerImportForm(forms.Form):
+    """An administrator's upload of a one-map layer file (a new version of the layer)."""
+
+    file = forms.FileField(label=_("Layer file"), help_text=_("GeoJSON, TopoJSON, zipped Shapefile, GeoPackage, KML, CSV with WKT, or boundary-point TXT"))
+    layer = forms.SlugField(label=_("Layer (slug)"), max_length=64)
+    name = forms.CharField(label=_("Layer name (for a new layer)"), max_length=128, required=False)
+    kind = forms.ChoiceField(label=_("Kind"), choices=LayerKind.choices, initial=LayerKind.OTHER)
+    rule = forms.ChoiceField(label=_("Rule"), choices=LayerRule.choices, initial=LayerRule.INFO)
+    class_field = forms.CharField(label=_("Class code field"), max_length=64, required=False)
+    class_name_field = forms.CharField(label=_("Class name field"), max_length=64, required=False)
+    srid = forms.IntegerField(label=_("EPSG code, if the file declares none"), required=False, min_value=1024, max_value=999999)
+    encoding = forms.CharField(label=_("Attribute encoding (e.g. GBK)"), max_length=32, required=False)
+    skip_invalid = forms.BooleanField(label=_("Skip invalid features instead of refusing the file"), required=False)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.ONEMAP_MAX_LAYER_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                _("%(name)s is %(size)d bytes; the limit is %(limit)d bytes (use the import_layer command for larger files)")
+                % {"name": upload.name, "size": upload.size, "limit": settings.ONEMAP_MAX_LAYER_UPLOAD_BYTES}
+            )
+        return upload

@@ -10,6 +10,7 @@ urlpatterns = [
     path("applications/<int:pk>/decide/", pages.application_decide, name="application-decide"),
     path("applications/<int:pk>/overlap/rerun/", pages.application_overlap_rerun, name="application-overlap-rerun"),
     path("planner/overlap/", pages.planner_overlap, name="planner-overlap"),
+    path("layers/import/", pages.layer_import, name="layer-import"),
     path("api/site/check/", api.site_check, name="api-site-check"),
     path("api/overlap/", api.overlap, name="api-overlap"),
     path("api/layers/", api.layer_list, name="api-layer-list"),

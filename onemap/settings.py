@@ -177,6 +177,8 @@ MEDIA_URL = "media/"
 
 # Uploads: survey files are small; anything larger is refused with a clear message (bytes).
 ONEMAP_MAX_UPLOAD_BYTES = int(os.environ.get("ONEMAP_MAX_UPLOAD_BYTES", str(5 * 1024 * 1024)))
+# Layer files uploaded by administrators through the web page (bytes); bigger ones use import_layer.
+ONEMAP_MAX_LAYER_UPLOAD_BYTES = int(os.environ.get("ONEMAP_MAX_LAYER_UPLOAD_BYTES", str(200 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = ONEMAP_MAX_UPLOAD_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = ONEMAP_MAX_UPLOAD_BYTES
 

@@ -21,7 +21,7 @@ from typing import Any
 from django.contrib.gis.db.models import Union
 from django.contrib.gis.db.models.functions import Intersection
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
-from django.db.models import Case, Count, F, FloatField, Max, Sum, Value, When
+from django.db.models import Case, Count, F, FloatField, Max, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -70,7 +70,8 @@ def _class_rows(site: GEOSGeometry, version_ids: list[int]) -> list[dict[str, An
     return list(
         Zone.objects.filter(layer_version_id__in=version_ids, geom__intersects=site)
         .values("layer_version_id", "class_code")
-        .annotate(area=Coalesce(Sum(overlap), Value(0.0)), count=Count("id"), name=Max("class_name"))
+        # a zone that only touches the site's boundary is not "hit"
+        .annotate(area=Coalesce(Sum(overlap), Value(0.0)), count=Count("id", filter=~Q(geom__touches=site)), name=Max("class_name"))
         .order_by()
     )
 

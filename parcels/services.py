@@ -309,3 +309,47 @@ def parcel_load(*, frame: gpd.GeoDataFrame, source: str) -> int:
     return len(created)
 
 
+
+
+@transaction.atomic
+def layer_import_file(
+    *,
+    path: Path,
+    slug: str,
+    name: str = "",
+    kind: str | None = None,
+    rule: str | None = None,
+    class_field: str | None = None,
+    class_name_field: str | None = None,
+    srid: int | None = None,
+    encoding: str | None = None,
+    skip_invalid: bool = False,
+    by: AbstractBaseUser | None = None,
+    progress: bool = False,
+    source_name: str | None = None,
+) -> ImportSummary:
+    """Imports a file as the next active version of layer `slug` (created if missing), all or nothing.
+
+    The file's schema (fields) is checked before any row is read; see parcels.importers.
+    """
+    from parcels.importers.readers import read_any
+
+    data = read_any(path, class_field=class_field, class_name_field=class_name_field, srid=srid, encoding=encoding)
+    layer, _created = Layer.objects.get_or_create(slug=slug, defaults={"name": name or slug})
+    changed = False
+    for attr, value in (("kind", kind), ("rule", rule), ("name", name)):
+        if value and getattr(layer, attr) != value:
+            setattr(layer, attr, value)
+            changed = True
+    if changed:
+        layer.full_clean()
+        layer.save()
+    return layer_import(
+        layer=layer,
+        data=data,
+        source_name=source_name or path.name,
+        skip_invalid=skip_invalid,
+        source_sha256=file_sha256(path),
+        by=by,
+        progress=progress,
+    )

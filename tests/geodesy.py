@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import shapely
 from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
 
@@ -16,7 +17,8 @@ def geod_area_m2(geom: BaseGeometry) -> float:
     if geom.is_empty:
         return 0.0
     if geom.geom_type in {"Polygon", "MultiPolygon"}:
-        return abs(GEOD.geometry_area_perimeter(geom)[0])
+        # pyproj sums signed ring areas: exteriors must run counter-clockwise and holes clockwise
+        return abs(GEOD.geometry_area_perimeter(shapely.orient_polygons(geom))[0])
     if hasattr(geom, "geoms"):
         return sum(geod_area_m2(g) for g in geom.geoms)
     return 0.0

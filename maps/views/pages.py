@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,9 +19,11 @@ from approvals.choices import Role
 from approvals.exceptions import NotPermitted, StateConflict
 from approvals.permissions import can_review, has_role
 from maps import builders
-from maps.forms import ApplicationForm, DecisionForm, SiteForm
+from maps.forms import ApplicationForm, DecisionForm, LayerImportForm, SiteForm
 from parcels.exceptions import SpatialInputError
+from parcels.models import LayerVersion
 from parcels.overlap import overlap_analyse
+from parcels.services import layer_import_file
 
 SITE_INPUT_ID = "id_site_geojson"
 AREA_OUTPUT_ID = "site-area"
@@ -166,3 +170,51 @@ def planner_overlap(request: HttpRequest) -> HttpResponse:
         status = 400 if request.method == "POST" else 200
         context["map"] = _draw_map(visible=("urban-boundary", "permanent-farmland", "eco-redline"))
     return render(request, "maps/planner_overlap.html", context, status=status)
+
+
+def _is_layer_admin(user) -> bool:
+    return user.is_authenticated and (user.is_superuser or has_role(user, Role.ADMIN))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def layer_import(request: HttpRequest) -> HttpResponse:
+    """Administrators upload a layer file: it becomes the layer's new active version (all or nothing)."""
+    if not _is_layer_admin(request.user):
+        return HttpResponseForbidden(_("Layer imports are for administrators."))
+    form = LayerImportForm(request.POST or None, request.FILES or None)
+    status, summary = 200, None
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            suffix = Path(upload.name).suffix.lower()
+            with tempfile.TemporaryDirectory(prefix="onemap-import-") as folder:
+                path = Path(folder) / f"upload{suffix}"
+                with open(path, "wb") as fh:
+                    for chunk in upload.chunks():
+                        fh.write(chunk)
+                try:
+                    summary = layer_import_file(
+                        path=path,
+                        slug=form.cleaned_data["layer"],
+                        name=form.cleaned_data["name"],
+                        kind=form.cleaned_data["kind"],
+                        rule=form.cleaned_data["rule"],
+                        class_field=form.cleaned_data["class_field"] or None,
+                        class_name_field=form.cleaned_data["class_name_field"] or None,
+                        srid=form.cleaned_data["srid"],
+                        encoding=form.cleaned_data["encoding"] or None,
+                        skip_invalid=form.cleaned_data["skip_invalid"],
+                        by=request.user,
+                        source_name=upload.name,
+                    )
+                    status = 200
+                except SpatialInputError as exc:
+                    form.add_error("file", str(exc).replace(path.name, upload.name))
+    return render(
+        request,
+        "maps/layer_import.html",
+        {"form": form, "summary": summary, "versions": LayerVersion.objects.select_related("layer", "imported_by").order_by("layer__sort_order", "layer__slug", "-version")},
+        status=status,
+    )

@@ -9,9 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from parcels.choices import LayerKind, LayerRule
 from parcels.exceptions import SpatialInputError
-from parcels.importers.readers import read_any
-from parcels.models import Layer
-from parcels.services import file_sha256, layer_import
+from parcels.services import layer_import_file
 
 
 class Command(BaseCommand):
@@ -36,30 +34,17 @@ class Command(BaseCommand):
         if not path.exists():
             raise CommandError(f"{path}: no such file")
         try:
-            data = read_any(
-                path,
-                layer=options["source_layer"],
+            summary = layer_import_file(
+                path=path,
+                slug=options["layer"],
+                name=options["name"] or "",
+                kind=options["kind"],
+                rule=options["rule"],
                 class_field=options["class_field"],
                 class_name_field=options["class_name_field"],
                 srid=options["srid"],
                 encoding=options["encoding"],
-            )
-            layer, created = Layer.objects.get_or_create(slug=options["layer"], defaults={"name": options["name"] or options["layer"]})
-            changed = [f for f in ("kind", "rule") if options[f] and getattr(layer, f) != options[f]]
-            for f in changed:
-                setattr(layer, f, options[f])
-            if options["name"] and not created:
-                layer.name = options["name"]
-                changed.append("name")
-            if changed:
-                layer.full_clean()
-                layer.save()
-            summary = layer_import(
-                layer=layer,
-                data=data,
-                source_name=path.name,
                 skip_invalid=options["skip_invalid"],
-                source_sha256=file_sha256(path),
                 progress=not options["no_progress"],
             )
         except SpatialInputError as exc:
@@ -71,9 +56,9 @@ class Command(BaseCommand):
         v = summary.version
         self.stdout.write(
             self.style.SUCCESS(
-                f"{layer.slug} v{v.version}: {summary.imported} of {summary.read} features imported "
+                f"{v.layer.slug} v{v.version}: {summary.imported} of {summary.read} features imported "
                 f"({len(summary.repaired)} repaired, {len(summary.rejected)} rejected"
                 + (f": {summary.rejected_by_reason()}" if summary.rejected else "")
-                + f") from EPSG:{data.source_srid} in {summary.seconds:.1f} s; now active"
+                + f") from EPSG:{v.source_srid} in {summary.seconds:.1f} s; now active"
             )
         )
