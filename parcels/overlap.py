@@ -21,14 +21,14 @@ from typing import Any
 from django.contrib.gis.db.models import Union
 from django.contrib.gis.db.models.functions import Intersection
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
-from django.db.models import Case, Count, F, FloatField, Max, Q, Sum, Value, When
+from django.db.models import F, Max, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from parcels.choices import LayerRule, Verdict
 from parcels.geo import STORAGE_SRID, AreaFigures, CollectionExtractPolygons, GeographyArea, gk3_epsg
 from parcels.models import LayerVersion, Parcel, Zone
-from parcels.sql import geometry_areas
+from parcels.sql import geometry_areas, zone_overlap_by_class
 
 # Overlaps smaller than this (m²) are floating-point noise of the intersection, not a conflict.
 TOLERANCE_M2 = 0.01
@@ -61,19 +61,8 @@ def _verdict(rule: str, overlap_m2: float, site_m2: float) -> tuple[str, float]:
 
 
 def _class_rows(site: GEOSGeometry, version_ids: list[int]) -> list[dict[str, Any]]:
-    """Per (layer version, class): overlap m² and feature count, in one indexed query."""
-    overlap = Case(
-        When(geom__coveredby=site, then=F("area_m2")),
-        default=GeographyArea(Intersection("geom", site)),
-        output_field=FloatField(),
-    )
-    return list(
-        Zone.objects.filter(layer_version_id__in=version_ids, geom__intersects=site)
-        .values("layer_version_id", "class_code")
-        # a zone that only touches the site's boundary is not "hit"
-        .annotate(area=Coalesce(Sum(overlap), Value(0.0)), count=Count("id", filter=~Q(geom__touches=site)), name=Max("class_name"))
-        .order_by()
-    )
+    """Per (layer version, class): overlap m² and zones hit, in one indexed query (parcels.sql)."""
+    return zone_overlap_by_class(site=site, version_ids=version_ids, tolerance_m2=TOLERANCE_M2)
 
 
 def _inside_m2(site: GEOSGeometry, version_id: int) -> float:

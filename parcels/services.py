@@ -28,7 +28,7 @@ from parcels.geo import STORAGE_SRID, GeographyArea, ellipsoidal_areas
 from parcels.importers.validation import validate_geometries
 from parcels.importers.vector import SourceData
 from parcels.models import Division, Layer, LayerVersion, Parcel
-from parcels.sql import copy_zones, zone_copy_rows
+from parcels.sql import copy_zones, refine_large_zone_areas, zone_copy_rows
 from parcels.tiling import zone_min_zoom
 
 PARCEL_CODE = re.compile(PARCEL_CODE_REGEX)
@@ -109,6 +109,9 @@ class ImportSummary:
 
 
 COPY_CHUNK = 20_000
+# Zones wider or taller than this (degrees, ≈ 5 km) get their stored area from PostGIS geography:
+# on long edges the equal-area projection's straight lines drift from geodesics.
+LARGE_ZONE_SPAN_DEG = 0.05
 
 
 def _copy_chunks(data: SourceData, keep: np.ndarray, geoms: np.ndarray, *, version_id: int, progress: bool, label: str) -> Iterator[bytes]:
@@ -227,6 +230,7 @@ def layer_import(
     version.save()
     chunks = _copy_chunks(data, checked.keep, checked.geoms, version_id=version.pk, progress=progress, label=layer.slug)
     copy_zones(chunks=chunks, total=len(checked.keep))
+    refine_large_zone_areas(layer_version_id=version.pk, min_span_deg=LARGE_ZONE_SPAN_DEG)
     return ImportSummary(
         version=version,
         read=len(data.geoms),

@@ -85,6 +85,49 @@ def copy_zones(*, chunks: Iterator[bytes], total: int) -> int:
     return loaded
 
 
+def zone_overlap_by_class(*, site: GEOSGeometry, version_ids: list[int], tolerance_m2: float) -> list[dict]:
+    """Per (layer version, class code): overlap with `site` in m² (ellipsoidal), zones hit, a class name.
+
+    The site is written as a constant in each predicate (not joined from a subquery) so that the
+    planner folds it and PostGIS reuses one prepared geometry across rows.
+    Raw SQL because the per-zone overlap is computed once in a derived table and then both summed
+    and used to count the zones hit (overlap above `tolerance_m2`, so a zone that only touches the
+    site does not count) — the ORM would repeat the expression. A zone wholly inside the site
+    contributes its stored area, so only zones crossing the boundary are intersected.
+    """
+    sql = """
+        SELECT layer_version_id, class_code, max(class_name), sum(overlap), count(*) FILTER (WHERE overlap > %(tol)s)
+        FROM (
+            SELECT z.layer_version_id, z.class_code, z.class_name,
+                   CASE WHEN ST_CoveredBy(z.geom, ST_GeomFromEWKB(%(site)s)) THEN z.area_m2
+                        ELSE ST_Area(ST_Intersection(z.geom, ST_GeomFromEWKB(%(site)s))::geography, true) END AS overlap
+            FROM parcels_zone z
+            WHERE z.layer_version_id = ANY(%(versions)s) AND ST_Intersects(z.geom, ST_GeomFromEWKB(%(site)s))
+        ) AS hits
+        GROUP BY layer_version_id, class_code
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"site": bytes(site.ewkb), "versions": list(version_ids), "tol": tolerance_m2})
+        rows = cursor.fetchall()
+    return [
+        {"layer_version_id": v, "class_code": code, "name": name or "", "area": float(area or 0.0), "count": count}
+        for v, code, name, area, count in rows
+    ]
+
+
+def refine_large_zone_areas(*, layer_version_id: int, min_span_deg: float) -> int:
+    """Recomputes with PostGIS geography the stored area of zones spanning more than `min_span_deg`
+    degrees (continent-sized features, long edges), where the equal-area shortcut drifts from the
+    geodesic area. Survey-sized zones are untouched. Returns the number of zones updated."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE parcels_zone SET area_m2 = ST_Area(geom::geography, true) "
+            "WHERE layer_version_id = %s AND (ST_XMax(geom) - ST_XMin(geom) > %s OR ST_YMax(geom) - ST_YMin(geom) > %s)",
+            [layer_version_id, min_span_deg, min_span_deg],
+        )
+        return cursor.rowcount
+
+
 def zone_tile(*, layer_version_id: int, z: int, x: int, y: int, extent: int) -> bytes:
     """A Mapbox vector tile (layer name "zones") of one layer version's zones in tile z/x/y.
 
