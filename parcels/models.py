@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.gis.db import models
-from django.contrib.postgres.indexes import GistIndex
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -135,10 +134,10 @@ class Zone(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(area_m2__gt=0), name="zone_area_positive"),
         ]
-        # A partial spatial index of the zones drawn at zoom ≤ 12, so that a low-zoom tile does not
-        # walk the hundreds of thousands of small zones it leaves out. (One band only: every extra
-        # spatial index slows imports; from zoom 13 the full index plus a filter is fast enough.)
-        indexes = [GistIndex(fields=["geom"], condition=Q(min_zoom__lte=12), name="zone_geom_lowzoom")]
+        # Migration 0002 adds a *partial* spatial index of the zones drawn at zoom ≤ 12
+        # (zone_geom_lowzoom), so a low-zoom tile does not walk the hundreds of thousands of small
+        # zones it leaves out. It is raw SQL there because Django's PostGIS schema editor drops the
+        # condition of an index on a geometry field (it would silently build a full second index).
 
     def __str__(self) -> str:
         return f"{self.layer_version} {self.class_code}"
