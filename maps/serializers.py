@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.contrib.gis.geos import GEOSGeometry
 from rest_framework import serializers
+from rest_framework_gis.fields import GeometrySerializerMethodField
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from parcels.models import Layer, Zone
@@ -11,17 +13,16 @@ from parcels.models import Layer, Zone
 class ZoneFeatureSerializer(GeoFeatureModelSerializer):
     """A zone as a GeoJSON Feature with its display (simplified) geometry."""
 
-    display_geom = serializers.SerializerMethodField()
+    display_geom = GeometrySerializerMethodField()
 
     class Meta:
         model = Zone
         geo_field = "display_geom"
         fields = ["id", "class_code", "class_name", "area_m2"]
 
-    def get_display_geom(self, obj: Zone) -> dict:
-        import json
-
-        return json.loads(obj.display_geom.geojson)
+    def get_display_geom(self, obj: Zone) -> GEOSGeometry:
+        """The geometry simplified for the requested zoom (annotated by parcels.selectors.zones_in_bbox)."""
+        return obj.display_geom
 
 
 class LayerSerializer(serializers.ModelSerializer):

@@ -22,9 +22,5 @@ class CRSError(SpatialInputError):
     """Coordinates in an unknown, unsupported or implausible reference system."""
 
 
-class FileTooLargeError(SpatialInputError):
-    """An upload exceeds ONEMAP_MAX_UPLOAD_BYTES."""
-
-
 class TxtFormatError(SpatialInputError):
     """A boundary-point TXT file that cannot be read; the message names the line."""

@@ -31,15 +31,6 @@ class GeographyArea(Func):
     output_field = FloatField()
 
 
-class PlanarArea(Func):
-    """Planar area in m² of a geometry expression after transforming it to `srid` (a metric CRS)."""
-
-    output_field = FloatField()
-
-    def __init__(self, expression, srid: int) -> None:
-        super().__init__(expression, template=f"ST_Area(ST_Transform(%(expressions)s, {int(srid)}))")
-
-
 class CollectionExtractPolygons(Func):
     """Keeps only the polygonal part of an intersection (drops touching lines and points)."""
 

@@ -41,10 +41,6 @@ def division_outlines(*, parent_code: str = "421200", tolerance_deg: float = 0.0
     return {"type": "FeatureCollection", "features": features}
 
 
-def division_get(code: str) -> Division | None:
-    return Division.objects.filter(code=code).first()
-
-
 def zones_in_bbox(*, layer: Layer, bbox: Polygon, zoom: int) -> QuerySet[Zone]:
     """Active zones of `layer` meeting `bbox`, with `display_geom` simplified for `zoom`."""
     return (
