@@ -140,3 +140,20 @@ class ApplicationEvent(models.Model):
         ordering = ["application", "at", "id"]
         verbose_name = _("event")
         verbose_name_plural = _("events")
+
+
+class CalendarOverride(models.Model):
+    """An administrator's correction to the working-day calendar: a holiday, or a 调休 make-up
+    working day (e.g. a Saturday), for years the official data does not cover or gets wrong."""
+
+    date = models.DateField(_("date"), unique=True)
+    is_workday = models.BooleanField(_("working day"))
+    note = models.CharField(_("note"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("calendar override")
+        verbose_name_plural = _("calendar overrides")
+
+    def __str__(self) -> str:
+        return f"{self.date} {'workday' if self.is_workday else 'holiday'} {self.note}"
