@@ -80,8 +80,11 @@ def test_bad_limits_are_refused(days):
 
 
 def test_admin_is_told_which_years_lack_holiday_data(client, users):
+    from django.conf import settings
+
     client.force_login(users["admin"])
-    response = client.get("/admin/approvals/calendaroverride/", HTTP_ACCEPT_LANGUAGE="en")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.get("/admin/approvals/calendaroverride/")
     assert response.status_code == 200
     from django.utils import timezone
 

@@ -8,6 +8,7 @@ import zipfile
 
 import geopandas as gpd
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from shapely.geometry import Polygon, box
@@ -37,7 +38,7 @@ def zipped_shapefile(tmp_path) -> SimpleUploadedFile:
 @pytest.fixture
 def admin_client(client, users):
     client.force_login(users["admin"])
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
 
 
@@ -94,7 +95,7 @@ def test_txt_upload_on_the_application_form_keeps_parcels_and_warnings(client, u
     from tests.fixtures import TXT_DIR
 
     client.force_login(users["applicant"])
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     upload = SimpleUploadedFile("swapped_xy.txt", (TXT_DIR / "swapped_xy.txt").read_bytes(), content_type="text/plain")
     response = client.post(reverse("application-new"), {"title": "报盘", "kind": "construction_land", "purpose": "工业", "site_file": upload}, follow=True)
     assert response.status_code == 200
