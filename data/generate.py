@@ -50,6 +50,8 @@ from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 from shapely.ops import nearest_points
 from tqdm import tqdm
 
+from parcels.codes import LAND_CLASSES, PLAN_ZONE_NAMES
+
 # --------------------------------------------------------------------------- constants
 
 DEFAULT_SEED = 20261126
@@ -72,40 +74,11 @@ LAYER_NAMES: tuple[str, ...] = (
 )
 
 #: Third national land survey (三调) second-level classes used by the survey layer.
-LANDUSE_CLASSES: dict[str, str] = {
-    "0101": "水田",
-    "0102": "水浇地",
-    "0103": "旱地",
-    "0201": "果园",
-    "0204": "其他园地",
-    "0301": "乔木林地",
-    "0305": "灌木林地",
-    "0307": "其他林地",
-    "0404": "其他草地",
-    "05H1": "商业服务业设施用地",
-    "0601": "工业用地",
-    "0602": "采矿用地",
-    "0701": "城镇住宅用地",
-    "0702": "农村宅基地",
-    "08H2": "科教文卫用地",
-    "1003": "公路用地",
-    "1006": "农村道路",
-    "1101": "河流水面",
-    "1102": "湖泊水面",
-    "1104": "坑塘水面",
-    "1106": "内陆滩涂",
-    "1107": "沟渠",
-    "1202": "设施农用地",
-}
+LANDUSE_CLASSES: dict[str, str] = LAND_CLASSES
 CULTIVATED_CLASSES: tuple[str, ...] = ("0101", "0102", "0103")
 
 #: Old land-use master plan construction-control zones (field GZQLXDM).
-PLAN_ZONE_CLASSES: dict[str, str] = {
-    "010": "允许建设区",
-    "020": "有条件建设区",
-    "030": "限制建设区",
-    "040": "禁止建设区",
-}
+PLAN_ZONE_CLASSES: dict[str, str] = PLAN_ZONE_NAMES
 FARMLAND_CLASS = ("YJJBNT", "永久基本农田")
 ECO_REDLINE_CLASS = ("STBHHX", "生态保护红线")
 URBAN_BOUNDARY_CLASS = ("CZKFBJ", "城镇开发边界")

@@ -39,13 +39,6 @@ class ParcelStatus(models.TextChoices):
     RETIRED = "retired", _("Retired")
 
 
-# Old land-use master plan construction-control zones (field GZQLXDM).
-PLAN_ZONE_NAMES = {
-    "010": "允许建设区",
-    "020": "有条件建设区",
-    "030": "限制建设区",
-    "040": "禁止建设区",
-}
 
 # Parcel code (宗地代码): 6-digit county + 3-digit cadastral district + 3-digit sub-district +
 # 2-letter feature code (G/J/Z then A,B,S,X,C,D,E,F,H,W,Y) + 5-digit sequence.

@@ -56,6 +56,7 @@ from shapely.ops import nearest_points
 from tqdm import tqdm
 
 # --------------------------------------------------------------------------- constants
+from parcels.codes import LAND_CLASSES, PLAN_ZONE_NAMES
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DIVISIONS_PATH = REPO_ROOT / "data" / "divisions" / "xianning_divisions.geojson"
@@ -76,32 +77,8 @@ LAYER_SHARES: dict[str, float] = {
 }
 
 #: GB/T 21010-2017 (三调) second-level classes used by ``bench_survey``.
-SURVEY_CLASSES: dict[str, str] = {
-    "0101": "水田",
-    "0102": "水浇地",
-    "0103": "旱地",
-    "0201": "果园",
-    "0204": "其他园地",
-    "0301": "乔木林地",
-    "0305": "灌木林地",
-    "0307": "其他林地",
-    "0404": "其他草地",
-    "05H1": "商业服务业设施用地",
-    "0601": "工业用地",
-    "0602": "采矿用地",
-    "0701": "城镇住宅用地",
-    "0702": "农村宅基地",
-    "08H2": "科教文卫用地",
-    "1003": "公路用地",
-    "1006": "农村道路",
-    "1101": "河流水面",
-    "1102": "湖泊水面",
-    "1104": "坑塘水面",
-    "1106": "内陆滩涂",
-    "1107": "沟渠",
-    "1202": "设施农用地",
-}
-PLAN_CLASSES: dict[str, str] = {"010": "允许建设区", "020": "有条件建设区", "030": "限制建设区", "040": "禁止建设区"}
+SURVEY_CLASSES: dict[str, str] = LAND_CLASSES
+PLAN_CLASSES: dict[str, str] = PLAN_ZONE_NAMES
 FARMLAND_CLASSES: dict[str, str] = {
     "YJJBNT": "永久基本农田",
     "JBNTCBQ": "永久基本农田储备区",
