@@ -94,6 +94,21 @@ def test_applicant_draws_submits_and_reviewer_approves(page: Page, onemap, demo_
     # the map shows the site and the overlap pieces
     page.wait_for_function("document.querySelectorAll('.leaflet-overlay-pane path').length >= 2")
 
+    # clicking a table row zooms the map to that class's overlap pieces
+    row = rows.first
+    slug, code = row.get_attribute("data-layer"), row.get_attribute("data-class")
+    before = page.evaluate("[OneMap.map.getCenter().lat, OneMap.map.getCenter().lng, OneMap.map.getZoom()]")
+    row.click()
+    expect(row).to_have_class(re.compile("selected"))
+    after = page.evaluate("[OneMap.map.getCenter().lat, OneMap.map.getCenter().lng, OneMap.map.getZoom()]")
+    assert after != before
+    spec = next(s for s in DEMO_LAYERS if s.slug == slug)
+    zones = demo_frames[spec.gpkg_layer]
+    piece = site_shape.intersection(zones[zones.class_code == code].union_all())
+    minx, miny, maxx, maxy = piece.bounds
+    assert minx <= after[1] <= maxx
+    assert miny <= after[0] <= maxy
+
     page.fill("#id_comment", "符合规划，同意")
     page.click("#approve-button")
     expect(page.locator("#application-status")).to_have_text("已批准")

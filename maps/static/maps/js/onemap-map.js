@@ -120,3 +120,36 @@
     if (input && input.value) OneMap.loadSite(JSON.parse(input.value));
   };
 })();
+
+/* Overlap table ↔ map: clicking (or pressing Enter on) a row zooms the map to that layer/class's
+ * overlap pieces and highlights them. */
+(function () {
+  "use strict";
+  function piecesFor(map, layer, code) {
+    var found = [];
+    map.eachLayer(function (l) {
+      var p = l.feature && l.feature.properties;
+      if (p && p.layer === layer && p.class_code === code && l.getBounds) found.push(l);
+    });
+    return found;
+  }
+  function zoomTo(row) {
+    var map = window.OneMap && window.OneMap.map;
+    if (!map || !row.dataset.class) return;
+    var pieces = piecesFor(map, row.dataset.layer, row.dataset.class);
+    if (!pieces.length) return;
+    var bounds = pieces[0].getBounds();
+    pieces.forEach(function (l) { bounds.extend(l.getBounds()); l.setStyle({ weight: 4 }); });
+    map.fitBounds(bounds, { maxZoom: 18, animate: false });
+    document.querySelectorAll("tr.overlap-row.selected").forEach(function (r) { r.classList.remove("selected"); });
+    row.classList.add("selected");
+    map.fire("onemap:rowzoom", { layer: row.dataset.layer, code: row.dataset.class });
+  }
+  document.addEventListener("click", function (e) {
+    var row = e.target.closest && e.target.closest("tr.overlap-row");
+    if (row) zoomTo(row);
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && e.target.matches && e.target.matches("tr.overlap-row")) zoomTo(e.target);
+  });
+})();
