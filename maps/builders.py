@@ -111,12 +111,13 @@ def add_overlap_pieces(m: folium.Map, pieces: dict[str, Any], verdicts: dict[str
     by_layer: dict[str, list[dict[str, Any]]] = {}
     for feature in pieces.get("features", []):
         by_layer.setdefault(feature["properties"]["layer"], []).append(feature)
+    overlap_label = _("overlap")
     for slug, features in by_layer.items():
         props = features[0]["properties"]
         verdict = verdicts.get(slug, "info")
         folium.GeoJson(
             {"type": "FeatureCollection", "features": features},
-            name=f"{props['layer_name']} ({_('overlap')})",
+            name=f"{props['layer_name']} ({overlap_label})",
             style_function=lambda f, v=verdict: {
                 "color": RULE_COLORS[v],
                 "weight": 2 if v == "conflict" else 1,

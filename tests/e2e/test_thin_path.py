@@ -91,8 +91,9 @@ def test_applicant_draws_submits_and_reviewer_approves(page: Page, onemap, demo_
         assert_area_close(float(row.get_attribute("data-area-m2")), overlap_m2(site_shape, zones.geometry))
         checked += 1
     assert checked >= 3
-    # the map shows the site and the overlap pieces
+    # the map shows the site and the overlap pieces, switchable per layer (labels in Chinese)
     page.wait_for_function("document.querySelectorAll('.leaflet-overlay-pane path').length >= 2")
+    expect(page.locator(".leaflet-control-layers")).to_contain_text("永久基本农田 (压占)")
 
     # clicking a table row zooms the map to that class's overlap pieces
     row = rows.first
