@@ -16,7 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from maps.assets import localize
-from maps.elements import RegisterMap, SiteDraw, TileLayers
+from maps.elements import ExtraOverlays, RegisterMap, SiteDraw, TileLayers
 from parcels.selectors import active_layer_versions, division_outlines
 
 # Jiayu County seat (Yuyue town), lat/lon degrees: the demo's default view.
@@ -100,8 +100,10 @@ def add_site(m: folium.Map, site_geojson: dict[str, Any], *, fit: bool = True) -
         site_geojson,
         name=_("Site"),
         style_function=lambda f: {"color": "#d4380d", "weight": 3, "fillOpacity": 0.05},
+        control=False,
     )
     site.add_to(m)
+    ExtraOverlays(entries=[(site.get_name(), str(_("Site")))]).add_to(m)
     if fit:
         m.fit_bounds(_bounds(site_geojson), max_zoom=17)
 
@@ -112,12 +114,15 @@ def add_overlap_pieces(m: folium.Map, pieces: dict[str, Any], verdicts: dict[str
     for feature in pieces.get("features", []):
         by_layer.setdefault(feature["properties"]["layer"], []).append(feature)
     overlap_label = _("overlap")
+    entries: list[tuple[str, str]] = []
     for slug, features in by_layer.items():
         props = features[0]["properties"]
         verdict = verdicts.get(slug, "info")
-        folium.GeoJson(
+        label = f"{props['layer_name']} ({overlap_label})"
+        layer = folium.GeoJson(
             {"type": "FeatureCollection", "features": features},
-            name=f"{props['layer_name']} ({overlap_label})",
+            name=label,
+            control=False,
             style_function=lambda f, v=verdict: {
                 "color": RULE_COLORS[v],
                 "weight": 2 if v == "conflict" else 1,
@@ -128,8 +133,11 @@ def add_overlap_pieces(m: folium.Map, pieces: dict[str, Any], verdicts: dict[str
                 fields=["layer_name", "class_code", "class_name", "area_m2"],
                 aliases=[_("Layer"), _("Class code"), _("Class"), _("Area (m²)")],
             ),
-        ).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
+        )
+        layer.add_to(m)
+        entries.append((layer.get_name(), label))
+    # one switcher: the pieces join the control the tile layers made
+    ExtraOverlays(entries=entries).add_to(m)
 
 
 def add_site_draw(m: folium.Map, *, input_id: str, output_id: str) -> None:

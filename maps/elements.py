@@ -64,3 +64,22 @@ class SiteDraw(JSCSSMixin, MacroElement):
         super().__init__()
         self._name = "SiteDraw"
         self.config = {"input": input_id, "output": output_id, "checkUrl": check_url, "labels": labels}
+
+
+class ExtraOverlays(MacroElement):
+    """Adds folium layers (site, overlap pieces) to the map's one layer switcher (OneMap.layersControl)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            {%- for name, label in this.entries %}
+            OneMap.addOverlay({{ this._parent.get_name() }}, {{ name }}, {{ label|tojson }});
+            {%- endfor %}
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, *, entries: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self._name = "ExtraOverlays"
+        self.entries = entries

@@ -51,7 +51,13 @@
       overlays['<span class="legend-swatch" style="background:' + layer.color + '"></span>' + layer.name] = grid;
       if (layer.visible) grid.addTo(map);
     });
-    L.control.layers(null, overlays, { collapsed: cfg.collapsed }).addTo(map);
+    OneMap.layersControl = L.control.layers(null, overlays, { collapsed: cfg.collapsed }).addTo(map);
+  };
+
+  /* One layer switcher per map: later layers (site, overlap pieces) join the tiles' control. */
+  OneMap.addOverlay = function (map, layer, label) {
+    if (!OneMap.layersControl) OneMap.layersControl = L.control.layers(null, {}, { collapsed: false }).addTo(map);
+    OneMap.layersControl.addOverlay(layer, label);
   };
 
   /* Drawing a site: every change is sent to the server, which validates it and computes its area. */
