@@ -139,15 +139,7 @@ def application_submit(
         parcel.save()
     application.touched_parcels.set(Parcel.objects.registered().touching(site))
     _event(application=application, by=applicant, action=EventAction.SUBMITTED, ip=ip)
-    report = overlap_report_create(application=application, by=applicant)
-    _event(
-        application=application,
-        by=applicant,
-        action=EventAction.OVERLAP_COMPUTED,
-        ip=ip,
-        before=application.status,
-        data={"report_id": report.pk, "conflicts": report.result["conflicts"]},
-    )
+    _overlap_report_recorded(application=application, by=applicant, ip=ip)
     return application
 
 
@@ -238,15 +230,16 @@ def overlap_report_rerun(*, application: Application, by: AbstractBaseUser, ip: 
     """Re-runs the overlap analysis (e.g. after a layer changed) by a reviewer of the application."""
     if not can_review(by, application):
         raise NotPermitted(_("You may not review this application."))
+    return _overlap_report_recorded(application=application, by=by, ip=ip)
+
+
+def _overlap_report_recorded(*, application: Application, by: AbstractBaseUser, ip: str | None) -> OverlapReport:
+    """A new overlap report and its audit event (with whether it changed, when there was an earlier one)."""
     report = overlap_report_create(application=application, by=by)
-    _event(
-        application=application,
-        by=by,
-        action=EventAction.OVERLAP_COMPUTED,
-        ip=ip,
-        before=application.status,
-        data={"report_id": report.pk, "conflicts": report.result["conflicts"], "changed": report.result["diff"]["changed"]},
-    )
+    data = {"report_id": report.pk, "conflicts": report.result["conflicts"]}
+    if "diff" in report.result:
+        data["changed"] = report.result["diff"]["changed"]
+    _event(application=application, by=by, action=EventAction.OVERLAP_COMPUTED, ip=ip, before=application.status, data=data)
     return report
 
 

@@ -14,10 +14,6 @@ class ZoneQuerySet(models.QuerySet):
         """Zones of the active version of their layer."""
         return self.filter(layer_version__is_active=True)
 
-    def touching(self, site: GEOSGeometry) -> ZoneQuerySet:
-        """Zones whose geometry shares area or boundary with `site` (GiST-indexed ST_Intersects)."""
-        return self.filter(geom__intersects=site)
-
 
 class ParcelQuerySet(models.QuerySet):
     def registered(self) -> ParcelQuerySet:

@@ -44,7 +44,8 @@ def division_outlines(*, parent_code: str = "421200", tolerance_deg: float = 0.0
 def zones_in_bbox(*, layer: Layer, bbox: Polygon, zoom: int) -> QuerySet[Zone]:
     """Active zones of `layer` meeting `bbox`, with `display_geom` simplified for `zoom`."""
     return (
-        Zone.objects.filter(layer_version__layer=layer, layer_version__is_active=True, geom__bboverlaps=bbox)
+        Zone.objects.active()
+        .filter(layer_version__layer=layer, geom__bboverlaps=bbox)
         .annotate(display_geom=SimplifyPreserveTopology("geom", Value(tolerance_for_zoom(zoom))))
         .only("id", "class_code", "class_name", "area_m2")
         .order_by("id")[:MAX_BBOX_FEATURES]

@@ -172,15 +172,11 @@ def planner_overlap(request: HttpRequest) -> HttpResponse:
     return render(request, "maps/planner_overlap.html", context, status=status)
 
 
-def _is_layer_admin(user) -> bool:
-    return user.is_authenticated and (user.is_superuser or has_role(user, Role.ADMIN))
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def layer_import(request: HttpRequest) -> HttpResponse:
     """Administrators upload a layer file: it becomes the layer's new active version (all or nothing)."""
-    if not _is_layer_admin(request.user):
+    if not has_role(request.user, Role.ADMIN):
         return HttpResponseForbidden(_("Layer imports are for administrators."))
     form = LayerImportForm(request.POST or None, request.FILES or None)
     status, summary = 200, None
