@@ -3,22 +3,22 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
-class ApplicationKind(models.TextChoices):
-    CONSTRUCTION_LAND = "construction_land", _("Construction-land use approval")
-    RURAL_HOMESTEAD = "rural_homestead", _("Rural homestead approval")
-    REGISTRATION = "registration", _("Land registration and certificate")
+# Codes of the kinds seeded by migration 0004 (kinds themselves are data: approvals.ApplicationKind).
+CONSTRUCTION_LAND = "construction_land"
+RURAL_HOMESTEAD = "rural_homestead"
+REGISTRATION = "registration"
 
 
 class ApplicationStatus(models.TextChoices):
-    SUBMITTED = "submitted", _("Submitted")
+    SUBMITTED = "submitted", _("Awaiting window acceptance")
     RETURNED = "returned", _("Returned to applicant")
+    IN_REVIEW = "in_review", _("In review")
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
 
 
 DECIDED_STATUSES = (ApplicationStatus.APPROVED, ApplicationStatus.REJECTED)
-OPEN_STATUSES = (ApplicationStatus.SUBMITTED,)
+OPEN_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.IN_REVIEW)
 
 
 class Level(models.TextChoices):
@@ -37,8 +37,53 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("Administrator")
 
 
+LEVEL_OF_DIVISION = {"county": Level.COUNTY, "city": Level.CITY, "province": Level.PROVINCE, "nation": Level.NATION}
+LEVEL_ORDER = [Level.COUNTY, Level.CITY, Level.PROVINCE, Level.NATION]
+
+
+class StepState(models.TextChoices):
+    PENDING = "pending", _("Sent, awaiting receipt")
+    PRESIGNED = "presigned", _("Pre-signed")
+    ACCEPTED = "accepted", _("Accepted, in review")
+    CLOSED = "closed", _("Closed")
+
+
+class StepOutcome(models.TextChoices):
+    FORWARDED = "forwarded", _("Approved and forwarded")
+    APPROVED = "approved", _("Final approval")
+    REJECTED = "rejected", _("Rejected")
+    RETURNED_DOWN = "returned_down", _("Returned to the level below")
+    RETURNED_APPLICANT = "returned_applicant", _("Returned to the applicant")
+
+
+class TaskRole(models.TextChoices):
+    LEAD = "lead", _("Lead department")
+    COOPERATING = "cooperating", _("Cooperating department")
+
+
 class EventAction(models.TextChoices):
     SUBMITTED = "submitted", _("Submitted")
+    RESUBMITTED = "resubmitted", _("Corrected and resubmitted")
     OVERLAP_COMPUTED = "overlap_computed", _("Overlap report computed")
-    APPROVED = "approved", _("Approved")
+    DOCUMENT_ADDED = "document_added", _("Document added")
+    WINDOW_ACCEPTED = "window_accepted", _("Accepted at the window")
+    WINDOW_RETURNED = "window_returned", _("Returned by the window")
+    PRESIGNED = "presigned", _("Pre-signed")
+    ACCEPTED = "accepted", _("Accepted at level")
+    MODIFIED = "modified", _("Modified")
+    RETURNED_DOWN = "returned_down", _("Returned to the level below")
+    RETURNED = "returned", _("Returned to the applicant")
+    TASKS_ASSIGNED = "tasks_assigned", _("Departments assigned")
+    OPINION = "opinion", _("Department opinion")
+    CONSOLIDATED = "consolidated", _("Lead department consolidated")
+    FORWARDED = "forwarded", _("Approved and forwarded")
+    APPROVED = "approved", _("Final approval")
+    REJECTED = "rejected", _("Rejected")
+
+
+class NotificationKind(models.TextChoices):
+    NEW_TASK = "new_task", _("New task")
     RETURNED = "returned", _("Returned")
+    DUE_SOON = "due_soon", _("Due soon")
+    OVERDUE = "overdue", _("Overdue")
+    DECIDED = "decided", _("Decided")

@@ -13,3 +13,11 @@ class NotPermitted(ApprovalError):
 
 class StateConflict(ApprovalError):
     """The object is no longer in the state the action expects (e.g. someone else decided first)."""
+
+
+class DataCheckFailed(ApprovalError):
+    """The data check found missing or wrong items: the action needs them fixed (or a return)."""
+
+    def __init__(self, items: list) -> None:
+        self.items = items
+        super().__init__("; ".join(f"{i.label}: {i.detail}" for i in items))

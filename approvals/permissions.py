@@ -1,4 +1,5 @@
-"""Role × jurisdiction rules. Services, pages and the API all ask here.
+"""Role × jurisdiction. Querysets for lists live here; per-object rules are in approvals/rules.py
+(django-rules predicates) and services, pages and the API all ask them through `require`.
 
 A membership's division covers itself and every division below it (code prefix by level).
 """
@@ -6,13 +7,13 @@ A membership's division covers itself and every division below it (code prefix b
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
+from django.utils.translation import gettext as _
 
-from approvals.choices import Level, Role
+from approvals.choices import Role
+from approvals.exceptions import NotPermitted
 from approvals.models import Application, Membership
 from parcels.models import Division
-
-_LEVEL_OF_DIVISION = {"county": Level.COUNTY, "city": Level.CITY, "province": Level.PROVINCE, "nation": Level.NATION}
 
 
 def covered_divisions_q(division: Division, field: str = "division") -> Q:
@@ -27,37 +28,54 @@ def covered_divisions_q(division: Division, field: str = "division") -> Q:
     return Q(**{f"{field}__code": code})
 
 
+def covers(division: Division, other: Division) -> bool:
+    """True when `division` is `other` or an ancestor of it (same rule as covered_divisions_q)."""
+    if division.level == "nation":
+        return True
+    prefix = {"province": 2, "city": 4}.get(division.level, 6)
+    return other.code[:prefix] == division.code[:prefix]
+
+
 def memberships(user: AbstractBaseUser | AnonymousUser, role: str) -> QuerySet[Membership]:
     if not user.is_authenticated:
         return Membership.objects.none()
-    return Membership.objects.filter(user=user, role=role).select_related("division")
+    return Membership.objects.filter(user=user, role=role).select_related("division", "department")
 
 
 def has_role(user: AbstractBaseUser | AnonymousUser, role: str) -> bool:
     return user.is_authenticated and (user.is_superuser or memberships(user, role).exists())
 
 
+def is_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return user.is_authenticated and (user.is_superuser or memberships(user, Role.ADMIN).exists())
+
+
 def visible_applications(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Application]:
-    """Applications a user may see: their own, plus those at a level they review in their jurisdiction."""
+    """Applications a user may see.
+
+    - applicant: their own;
+    - window clerk and planner: every application of a division their own covers;
+    - level reviewer: applications that are or were at their division's level (a step there);
+    - department reviewer: applications on which their department has a task;
+    - administrator: all.
+    """
     if not user.is_authenticated:
         return Application.objects.none()
-    if user.is_superuser:
+    if is_admin(user):
         return Application.objects.all()
     q = Q(applicant=user)
-    for m in memberships(user, Role.REVIEWER):
-        q |= covered_divisions_q(m.division) & Q(current_level=_LEVEL_OF_DIVISION[m.division.level])
-    for m in Membership.objects.filter(user=user, role__in=[Role.CLERK, Role.PLANNER, Role.DEPARTMENT_REVIEWER]).select_related("division"):
-        q |= covered_divisions_q(m.division)
-    return Application.objects.filter(q)
+    for m in Membership.objects.filter(user=user).select_related("division"):
+        if m.role in (Role.CLERK, Role.PLANNER):
+            q |= covered_divisions_q(m.division)
+        elif m.role == Role.REVIEWER:
+            q |= Q(steps__division=m.division)
+        elif m.role == Role.DEPARTMENT_REVIEWER:
+            q |= Q(steps__tasks__department_id=m.department_id)
+    # The joins through steps/tasks repeat rows; select by key instead of DISTINCT (keeps ordering free).
+    return Application.objects.filter(pk__in=Application.objects.filter(q).values("pk"))
 
 
-def can_review(user: AbstractBaseUser | AnonymousUser, application: Application) -> bool:
-    """A level reviewer whose division covers the application's and whose level is its current level."""
-    if not user.is_authenticated:
-        return False
-    for m in memberships(user, Role.REVIEWER):
-        if _LEVEL_OF_DIVISION[m.division.level] != application.current_level:
-            continue
-        if Application.objects.filter(pk=application.pk).filter(covered_divisions_q(m.division)).exists():
-            return True
-    return False
+def require(user: AbstractBaseUser | AnonymousUser, perm: str, obj: Model) -> None:
+    """Raises NotPermitted unless the rule `perm` (approvals/rules.py) holds for `user` on `obj`."""
+    if not user.has_perm(perm, obj):
+        raise NotPermitted(_("You may not do this on this application."))

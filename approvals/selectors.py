@@ -2,37 +2,137 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
-from django.http import Http404
+import datetime as dt
+from dataclasses import dataclass, field
 
-from approvals.choices import ApplicationStatus
-from approvals.models import Application, OverlapReport
-from approvals.permissions import visible_applications
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from pghistory.models import Events
+
+from approvals.choices import ApplicationStatus, Role
+from approvals.clocks import Clock, application_clocks, step_clock, task_clock
+from approvals.models import Application, DepartmentTask, Notification, OverlapReport, ReviewStep
+from approvals.permissions import covered_divisions_q, memberships, visible_applications
+from approvals.services.common import route_step
+from approvals.workdays import WorkdayCalendar
 from parcels.models import LayerVersion
 
 
 def application_list(*, user: AbstractBaseUser) -> QuerySet[Application]:
-    return visible_applications(user).select_related("division", "applicant").order_by("-green_channel", "-submitted_at")
+    return visible_applications(user).select_related("division", "applicant", "kind").order_by("-green_channel", "-submitted_at")
 
 
-def review_queue(*, user: AbstractBaseUser) -> QuerySet[Application]:
-    """Open applications waiting at a level the user reviews (oldest first, green channel first)."""
-    return (
-        visible_applications(user)
-        .exclude(applicant=user)
-        .filter(status=ApplicationStatus.SUBMITTED)
-        .select_related("division", "applicant")
-        .order_by("-green_channel", "submitted_at")
-    )
+def work_queue(*, user: AbstractBaseUser) -> QuerySet[Application]:
+    """Applications waiting for this user to act: at their window (clerks), at the open step of
+    their division (level reviewers), or with an unanswered task of their department."""
+    q = Q(pk__in=[])
+    for m in memberships(user, Role.CLERK):
+        q |= covered_divisions_q(m.division) & Q(status=ApplicationStatus.SUBMITTED)
+    for m in memberships(user, Role.REVIEWER):
+        q |= Q(pk__in=ReviewStep.objects.filter(division=m.division, closed_at__isnull=True).values("application"))
+    for m in memberships(user, Role.DEPARTMENT_REVIEWER):
+        q |= Q(pk__in=DepartmentTask.objects.filter(department_id=m.department_id, answered_at__isnull=True,
+                                                    step__closed_at__isnull=True).values("step__application"))
+    return (visible_applications(user).filter(q).exclude(applicant=user)
+            .select_related("division", "applicant", "kind").order_by("-green_channel", "promised_due", "submitted_at"))
+
+
+@dataclass
+class QueueRow:
+    """An application as a list shows it: its open step and the clocks (now)."""
+
+    application: Application
+    step: ReviewStep | None
+    step_clock: Clock | None
+    clocks: dict[str, Clock] | None
+    flags: list[str] = field(default_factory=list)
+
+    @property
+    def overdue(self) -> bool:
+        return "overdue" in self.flags
+
+    @property
+    def due_soon(self) -> bool:
+        return "due_soon" in self.flags
+
+
+def with_clocks(applications, *, now: dt.datetime | None = None) -> list[QueueRow]:
+    """Rows with each application's open step and clocks; flags: green, overdue, due_soon, paused."""
+    now = now or timezone.now()
+    cal = WorkdayCalendar()
+    apps = list(applications)
+    open_steps = {s.application_id: s for s in ReviewStep.objects.filter(application__in=apps, closed_at__isnull=True).select_related("division")}
+    rows = []
+    for app in apps:
+        step = open_steps.get(app.pk)
+        sclock = None
+        if step is not None:
+            sclock = step_clock(cal=cal, step=step, limit=route_step(app, step.level).limit(green=app.green_channel), now=now)
+        clocks = application_clocks(cal=cal, application=app, now=now)
+        flags = ["green"] if app.green_channel else []
+        candidates = [c for c in ([sclock] if sclock else []) + (list(clocks.values()) if clocks else []) if c.limit is not None]
+        if any(c.overdue and (c.running or c.paused) for c in candidates):
+            flags.append("overdue")
+        elif any(c.due_soon for c in candidates):
+            flags.append("due_soon")
+        if app.paused_since is not None:
+            flags.append("paused")
+        rows.append(QueueRow(app, step, sclock, clocks, flags))
+    return rows
+
+
+def queue_filter(rows: list[QueueRow], *, flag: str = "", level: str = "", kind: str = "", status: str = "") -> list[QueueRow]:
+    return [r for r in rows
+            if (not flag or flag in r.flags) and (not level or r.application.current_level == level)
+            and (not kind or r.application.kind_id == kind) and (not status or r.application.status == status)]
 
 
 def application_get(*, user: AbstractBaseUser, pk: int) -> Application:
     """The application if the user may see it; 404 otherwise (no hint that it exists)."""
     try:
-        return visible_applications(user).select_related("division", "applicant").get(pk=pk)
+        return visible_applications(user).select_related("division", "applicant", "kind").get(pk=pk)
     except Application.DoesNotExist as exc:
         raise Http404("No such application") from exc
+
+
+def steps_with_clocks(*, application: Application, now: dt.datetime | None = None) -> list[tuple[ReviewStep, Clock, list[tuple[DepartmentTask, Clock]]]]:
+    now = now or timezone.now()
+    cal = WorkdayCalendar()
+    out = []
+    for step in application.steps.select_related("division", "closed_by").order_by("number"):
+        limit = route_step(application, step.level).limit(green=application.green_channel)
+        tasks = [(t, task_clock(cal=cal, task=t, now=now)) for t in step.tasks.select_related("department", "answered_by").order_by("role", "department__name")]
+        out.append((step, step_clock(cal=cal, step=step, limit=limit, now=now), tasks))
+    return out
+
+
+def open_task_for(*, user: AbstractBaseUser, application: Application) -> DepartmentTask | None:
+    """The user's department's unanswered task on the application's open step, if any."""
+    departments = memberships(user, Role.DEPARTMENT_REVIEWER).values("department")
+    return (DepartmentTask.objects.filter(step__application=application, step__closed_at__isnull=True, answered_at__isnull=True,
+                                          department__in=departments).select_related("step", "department").first())
+
+
+def field_history(*, application: Application) -> list[Events]:
+    """Field-level history (pghistory): the application's rows and every row referencing it
+    (parcels, documents, steps) plus the steps' department tasks, oldest first, with diffs."""
+    events = list(Events.objects.references(application))
+    tasks = DepartmentTask.objects.filter(step__application=application)
+    if tasks.exists():
+        events += list(Events.objects.tracks(tasks))
+    return sorted(events, key=lambda e: (e.pgh_created_at, e.pgh_model, e.pgh_id))
+
+
+def notifications_for(*, user: AbstractBaseUser) -> QuerySet[Notification]:
+    return Notification.objects.filter(user=user).select_related("application")
+
+
+def unread_count(*, user: AbstractBaseUser) -> int:
+    if not user.is_authenticated:
+        return 0
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
 
 
 def latest_overlap_report(*, application: Application) -> OverlapReport | None:
@@ -44,3 +144,5 @@ def report_is_stale(report: OverlapReport) -> bool:
     used = set(report.layer_versions.values_list("id", flat=True))
     active = set(LayerVersion.objects.filter(is_active=True).values_list("id", flat=True))
     return used != active
+
+

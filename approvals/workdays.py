@@ -60,11 +60,21 @@ class WorkdayCalendar:
             return day.weekday() < 5
 
     def add_working_days(self, start: dt.datetime, days: Decimal | float | int) -> dt.datetime:
-        """The deadline `days` working days (half-day resolution) after `start` (aware datetime)."""
+        """The deadline `days` working days (half-day resolution) after `start` (aware datetime).
+
+        0 days means "the same working day": the close of `start`'s day when that is a working
+        day and `start` is before the close, else the close of the next working day."""
         halves = int(Decimal(str(days)) * 2)
-        if halves <= 0 or Decimal(str(days)) * 2 != halves:
-            raise ValueError(f"working days must be a positive multiple of 0.5, got {days}")
-        day = start.astimezone(TZ).date()
+        if halves < 0 or Decimal(str(days)) * 2 != halves:
+            raise ValueError(f"working days must be a non-negative multiple of 0.5, got {days}")
+        local = start.astimezone(TZ)
+        day = local.date()
+        if halves == 0:
+            if not (self.is_workday(day) and local.time() < CLOSE):
+                day += dt.timedelta(days=1)
+                while not self.is_workday(day):
+                    day += dt.timedelta(days=1)
+            return dt.datetime.combine(day, CLOSE, tzinfo=TZ)
         full, half = divmod(halves, 2)
         for _ in range(full + half):
             day += dt.timedelta(days=1)

@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from approvals.choices import Role
-from approvals.models import Membership
+from approvals.models import Department, Membership
 from parcels.choices import LayerKind, LayerRule
 from parcels.models import Division, Layer, LayerVersion
 from parcels.services import division_load, file_sha256, layer_version_create, parcel_load
@@ -55,6 +55,14 @@ class DemoAccount:
     department: str = ""
 
 
+# Departments of each level's bureau that take part in parallel approval (name, English name).
+DEMO_DEPARTMENTS = {
+    "421221": [("耕地保护股", "Farmland protection section"), ("国土空间规划股", "Spatial planning section")],
+    "421200": [("耕地保护科", "Farmland protection division"), ("国土空间规划科", "Spatial planning division")],
+    "420000": [("耕地保护处", "Farmland protection department"), ("国土空间规划处", "Spatial planning department")],
+    "100000": [("耕地保护监督司", "Farmland protection and supervision"), ("国土空间用途管制司", "Spatial use control")],
+}
+
 DEMO_ACCOUNTS = (
     DemoAccount("applicant", Role.APPLICANT, "421221", "applicant (Jiayu)"),
     DemoAccount("clerk_jiayu", Role.CLERK, "421221", "Jiayu county window clerk"),
@@ -63,7 +71,10 @@ DEMO_ACCOUNTS = (
     DemoAccount("reviewer_xianning", Role.REVIEWER, "421200", "Xianning city reviewer"),
     DemoAccount("reviewer_hubei", Role.REVIEWER, "420000", "Hubei province reviewer"),
     DemoAccount("reviewer_ministry", Role.REVIEWER, "100000", "ministry reviewer"),
-    DemoAccount("dept_jiayu", Role.DEPARTMENT_REVIEWER, "421221", "Jiayu farmland protection department reviewer", "耕地保护股"),
+    DemoAccount("dept_jiayu", Role.DEPARTMENT_REVIEWER, "421221", "Jiayu farmland protection section (lead)", "耕地保护股"),
+    DemoAccount("dept_jiayu_plan", Role.DEPARTMENT_REVIEWER, "421221", "Jiayu spatial planning section", "国土空间规划股"),
+    DemoAccount("dept_xianning", Role.DEPARTMENT_REVIEWER, "421200", "Xianning farmland protection division", "耕地保护科"),
+    DemoAccount("dept_xianning_plan", Role.DEPARTMENT_REVIEWER, "421200", "Xianning spatial planning division", "国土空间规划科"),
     DemoAccount("planner", Role.PLANNER, "421221", "Jiayu planner"),
     DemoAccount("admin", Role.ADMIN, "100000", "administrator (Django admin)"),
 )
@@ -111,8 +122,19 @@ def load_parcels() -> int:
 
 
 @transaction.atomic
+def load_departments() -> int:
+    created = 0
+    for code, names in DEMO_DEPARTMENTS.items():
+        for name, name_en in names:
+            _dept, new = Department.objects.update_or_create(division_id=code, name=name, defaults={"name_en": name_en})
+            created += new
+    return created
+
+
+@transaction.atomic
 def load_accounts() -> list[DemoAccount]:
-    """Creates the demo users (password DEMO_PASSWORD) and their memberships if missing."""
+    """Creates the demo users (password DEMO_PASSWORD), their departments and memberships if missing."""
+    load_departments()
     user_model = get_user_model()
     for account in DEMO_ACCOUNTS:
         user, created = user_model.objects.get_or_create(username=account.username)
@@ -122,10 +144,7 @@ def load_accounts() -> list[DemoAccount]:
                 user.is_staff = user.is_superuser = True
             user.full_clean()
             user.save()
-        Membership.objects.get_or_create(
-            user=user,
-            role=account.role,
-            division=Division.objects.get(code=account.division),
-            defaults={"department": account.department},
-        )
+        division = Division.objects.get(code=account.division)
+        department = Department.objects.get(division=division, name=account.department) if account.department else None
+        Membership.objects.get_or_create(user=user, role=account.role, division=division, defaults={"department": department})
     return list(DEMO_ACCOUNTS)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.utils.translation import gettext_lazy as _
 
-from approvals.choices import ApplicationKind
+from approvals.choices import StepOutcome
+from approvals.models import ApplicationKind, Department, RequiredDocument
 from approvals.services import SitePart
 from parcels.choices import LayerKind, LayerRule
 from parcels.exceptions import SpatialInputError
@@ -86,23 +89,118 @@ class SiteForm(forms.Form):
         return self.cleaned_data.get("warnings", [])
 
 
+class KindChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: ApplicationKind) -> str:
+        return obj.label
+
+
 class ApplicationForm(SiteForm):
     title = forms.CharField(label=_("Project title"), max_length=200)
-    kind = forms.ChoiceField(label=_("Kind of application"), choices=ApplicationKind.choices)
+    kind = KindChoiceField(label=_("Kind of application"), queryset=ApplicationKind.objects.filter(active=True), empty_label=None)
     purpose = forms.CharField(label=_("Purpose of the land use"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
 
     field_order = ["title", "kind", "purpose", "site_geojson", "site_file"]
 
 
+class ResubmitForm(SiteForm):
+    """The applicant's correction: fields as they are now; a new site only if drawn or uploaded."""
+
+    title = forms.CharField(label=_("Project title"), max_length=200)
+    purpose = forms.CharField(label=_("Purpose of the land use"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+    field_order = ["title", "purpose", "site_geojson", "site_file"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["site_geojson"].required = False
+
+    def clean(self) -> dict:
+        data = forms.Form.clean(self)
+        if data.get("site_geojson") or data.get("site_file"):
+            data = super().clean()
+        return data
+
+
+class ReasonsForm(forms.Form):
+    """A return: one reason per line (the applicant or the level below sees them as a list)."""
+
+    reasons = forms.CharField(label=_("Reasons, one per line"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def clean_reasons(self) -> list[str]:
+        lines = [line.strip() for line in self.cleaned_data["reasons"].splitlines() if line.strip()]
+        if not lines:
+            raise forms.ValidationError(_("A return needs at least one reason."))
+        return lines
+
+
 class DecisionForm(forms.Form):
-    action = forms.ChoiceField(choices=[("approve", _("Approve")), ("return", _("Return"))])
+    outcome = forms.ChoiceField(label=_("Decision"), choices=[(StepOutcome.FORWARDED, _("Approve and forward")),
+                                                            (StepOutcome.APPROVED, _("Final approval")),
+                                                            (StepOutcome.REJECTED, _("Reject"))])
     comment = forms.CharField(label=_("Comment"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
     def clean(self) -> dict:
         data = super().clean()
-        if data.get("action") == "return" and not (data.get("comment") or "").strip():
-            self.add_error("comment", _("A return needs a comment saying why."))
+        if data.get("outcome") == StepOutcome.REJECTED and not (data.get("comment") or "").strip():
+            self.add_error("comment", _("A rejection needs a comment saying why."))
         return data
+
+
+class DepartmentChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Department) -> str:
+        return obj.label
+
+
+class DepartmentMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Department) -> str:
+        return obj.label
+
+
+class AssignForm(forms.Form):
+    lead = DepartmentChoiceField(label=_("Lead department"), queryset=Department.objects.none())
+    cooperating = DepartmentMultipleChoiceField(label=_("Cooperating departments"), queryset=Department.objects.none(),
+                                                required=False, widget=forms.CheckboxSelectMultiple)
+    days = forms.DecimalField(label=_("Working days for opinions"), min_value=Decimal("0.5"), max_value=Decimal("30"),
+                              decimal_places=1, initial=Decimal("2"))
+
+    def __init__(self, *args, division=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        departments = Department.objects.filter(division=division) if division is not None else Department.objects.none()
+        self.fields["lead"].queryset = departments
+        self.fields["cooperating"].queryset = departments
+
+    def clean_days(self) -> Decimal:
+        days = self.cleaned_data["days"]
+        if days * 2 != int(days * 2):
+            raise forms.ValidationError(_("Working days go in halves (e.g. 1.5)."))
+        return days
+
+
+class OpinionForm(forms.Form):
+    agrees = forms.TypedChoiceField(label=_("Opinion"), choices=[("1", _("Agree")), ("0", _("Disagree"))],
+                                    coerce=lambda v: v == "1", widget=forms.RadioSelect, initial="1")
+    opinion = forms.CharField(label=_("Opinion text"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ModifyForm(forms.Form):
+    title = forms.CharField(label=_("Project title"), max_length=200)
+    purpose = forms.CharField(label=_("Purpose of the land use"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    green_channel = forms.BooleanField(label=_("Green channel"), required=False)
+
+
+class RequirementChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: RequiredDocument) -> str:
+        return obj.label
+
+
+class DocumentForm(forms.Form):
+    requirement = RequirementChoiceField(label=_("Document"), queryset=RequiredDocument.objects.none(), empty_label=None)
+    file = forms.FileField(label=_("File (PDF, PNG or JPEG)"))
+
+    def __init__(self, *args, kind=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if kind is not None:
+            self.fields["requirement"].queryset = kind.required_documents.all()
 
 
 class LayerImportForm(forms.Form):

@@ -75,6 +75,10 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_gis",
     "django_filters",
+    "pgtrigger",
+    "pghistory",
+    "pghistory.admin",
+    "rules.apps.AutodiscoverRulesConfig",
     "parcels",
     "approvals",
     "maps",
@@ -91,7 +95,18 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # After authentication: field history (pghistory) records the user, address and URL of writes.
+    "onemap.middleware.HistoryContextMiddleware",
 ]
+
+# Object-level permissions (role × jurisdiction) from approvals/rules.py, then Django's model perms.
+AUTHENTICATION_BACKENDS = [
+    "rules.permissions.ObjectPermissionBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Field history tables refuse UPDATE and DELETE (pgtrigger Protect triggers).
+PGHISTORY_APPEND_ONLY = True
 
 ROOT_URLCONF = "onemap.urls"
 WSGI_APPLICATION = "onemap.wsgi.application"
@@ -108,6 +123,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "maps.context_processors.inbox",
             ],
         },
     },
@@ -179,6 +195,8 @@ MEDIA_URL = "media/"
 ONEMAP_MAX_UPLOAD_BYTES = int(os.environ.get("ONEMAP_MAX_UPLOAD_BYTES", str(5 * 1024 * 1024)))
 # Layer files uploaded by administrators through the web page (bytes); bigger ones use import_layer.
 ONEMAP_MAX_LAYER_UPLOAD_BYTES = int(os.environ.get("ONEMAP_MAX_LAYER_UPLOAD_BYTES", str(200 * 1024 * 1024)))
+# Supporting documents (PDF, PNG, JPEG) applicants attach to an application.
+ONEMAP_MAX_DOCUMENT_BYTES = int(os.environ.get("ONEMAP_MAX_DOCUMENT_BYTES", str(20 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = ONEMAP_MAX_UPLOAD_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = ONEMAP_MAX_UPLOAD_BYTES
 

@@ -8,18 +8,31 @@ from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from approvals import selectors as approval_selectors
 from approvals import services as approval_services
-from approvals.choices import Role
-from approvals.exceptions import NotPermitted, StateConflict
-from approvals.permissions import can_review, has_role
+from approvals.choices import ApplicationStatus, Level, Role, StepOutcome, StepState, TaskRole
+from approvals.exceptions import DataCheckFailed, NotPermitted, StateConflict
+from approvals.models import ApplicationKind, DepartmentTask
+from approvals.permissions import has_role
 from maps import builders
-from maps.forms import ApplicationForm, DecisionForm, LayerImportForm, SiteForm
+from maps.forms import (
+    ApplicationForm,
+    AssignForm,
+    DecisionForm,
+    DocumentForm,
+    LayerImportForm,
+    ModifyForm,
+    OpinionForm,
+    ReasonsForm,
+    ResubmitForm,
+    SiteForm,
+)
 from parcels.exceptions import SpatialInputError
 from parcels.models import LayerVersion
 from parcels.overlap import overlap_analyse
@@ -50,13 +63,21 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def application_list(request: HttpRequest) -> HttpResponse:
+    """The work queue (with clocks, flags and filters) and the user's own applications."""
+    rows = approval_selectors.with_clocks(approval_selectors.work_queue(user=request.user))
+    filters = {k: request.GET.get(k, "") for k in ("flag", "level", "kind", "status")}
     return render(
         request,
         "maps/application_list.html",
         {
-            "queue": approval_selectors.review_queue(user=request.user),
-            "mine": approval_selectors.application_list(user=request.user).filter(applicant=request.user),
-            "is_reviewer": has_role(request.user, Role.REVIEWER),
+            "queue": approval_selectors.queue_filter(rows, **filters),
+            "queue_total": len(rows),
+            "filters": filters,
+            "levels": Level.choices,
+            "kinds": ApplicationKind.objects.all(),
+            "statuses": ApplicationStatus.choices,
+            "mine": approval_selectors.with_clocks(approval_selectors.application_list(user=request.user).filter(applicant=request.user)),
+            "is_staff_member": any(has_role(request.user, r) for r in (Role.CLERK, Role.REVIEWER, Role.DEPARTMENT_REVIEWER)),
         },
     )
 
@@ -71,6 +92,7 @@ def application_new(request: HttpRequest) -> HttpResponse:
             try:
                 application = approval_services.application_submit(
                     applicant=request.user,
+                    green_channel=False,
                     kind=form.cleaned_data["kind"],
                     title=form.cleaned_data["title"],
                     purpose=form.cleaned_data["purpose"],
@@ -102,45 +124,179 @@ def _report_map(report_result: dict, pieces: dict, site_geojson: dict) -> builde
     return builders.render(m)
 
 
+def _detail_context(request: HttpRequest, application) -> dict:
+    user = request.user
+    report = approval_selectors.latest_overlap_report(application=application)
+    steps = approval_selectors.steps_with_clocks(application=application)
+    open_step = next((s for s, _c, _t in steps if s.closed_at is None), None)
+    reviewing = open_step is not None and user.has_perm("approvals.review_step", open_step)
+    at_window = application.status == ApplicationStatus.SUBMITTED and user.has_perm("approvals.window_check", application)
+    own = user.has_perm("approvals.correct_application", application)
+    task = approval_selectors.open_task_for(user=user, application=application)
+    check = None
+    if at_window or (reviewing and open_step.state in (StepState.PENDING, StepState.PRESIGNED)):
+        check = approval_services.data_check(application=application, division=open_step.division if reviewing else None)
+    [row] = approval_selectors.with_clocks([application])
+    return {
+        "application": application,
+        "row": row,
+        "report": report,
+        "map": _report_map(report.result, report.pieces, json.loads(application.site.geojson)) if report else None,
+        "events": application.events.select_related("actor").order_by("at", "id"),
+        "history": approval_selectors.field_history(application=application),
+        "parcels": application.parcels.all(),
+        "documents": application.documents.select_related("requirement").all(),
+        "required_documents": application.kind.required_documents.all(),
+        "steps": steps,
+        "open_step": open_step,
+        "reviewing": reviewing,
+        "at_window": at_window,
+        "own": own,
+        "task": task,
+        "check": check,
+        "check_ok": check is not None and all(i.ok for i in check),
+        "can_rerun": user.has_perm("approvals.rerun_overlap", application),
+        # staff see the other applications the site overlaps; an applicant sees only their own
+        "show_others": application.applicant_id != user.pk,
+        "stale": report is not None and approval_selectors.report_is_stale(report),
+        "reasons_form": ReasonsForm(),
+        "decision_form": DecisionForm(),
+        "assign_form": AssignForm(division=open_step.division) if reviewing and open_step.state == StepState.ACCEPTED else None,
+        "has_tasks": open_step is not None and open_step.tasks.exists(),
+        "opinion_form": OpinionForm(),
+        "modify_form": ModifyForm(initial={"title": application.title, "purpose": application.purpose, "green_channel": application.green_channel}),
+        "document_form": DocumentForm(kind=application.kind) if own and application.status in (ApplicationStatus.SUBMITTED, ApplicationStatus.RETURNED) else None,
+        "TaskRole": TaskRole,
+    }
+
+
 @login_required
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     application = approval_selectors.application_get(user=request.user, pk=pk)
-    report = approval_selectors.latest_overlap_report(application=application)
-    site_geojson = json.loads(application.site.geojson)
-    reviewing = can_review(request.user, application)
-    return render(
-        request,
-        "maps/application_detail.html",
-        {
-            "application": application,
-            "report": report,
-            "map": _report_map(report.result, report.pieces, site_geojson) if report else None,
-            "events": application.events.select_related("actor").order_by("at", "id"),
-            "parcels": application.parcels.all(),
-            "can_review": reviewing,
-            # staff see the other applications the site overlaps; an applicant sees only their own
-            "show_others": application.applicant_id != request.user.pk,
-            "stale": report is not None and approval_selectors.report_is_stale(report),
-            "decision_form": DecisionForm(),
-        },
-    )
+    return render(request, "maps/application_detail.html", _detail_context(request, application))
+
+
+@login_required
+def application_print(request: HttpRequest, pk: int) -> HttpResponse:
+    """A printable record: the map, the overlap table, the steps with opinions and the timeline."""
+    application = approval_selectors.application_get(user=request.user, pk=pk)
+    return render(request, "maps/application_print.html", _detail_context(request, application))
+
+
+def _act(request: HttpRequest, application, action: str):
+    """Runs one workflow action from a POSTed form. Returns a success message; raises
+    ValidationError (bad input), NotPermitted, StateConflict or DataCheckFailed."""
+    user, ip, post = request.user, client_ip(request), request.POST
+
+    def valid(form):
+        if not form.is_valid():
+            raise ValidationError([f"{form.fields[f].label if f in form.fields else ''}: {e}".lstrip(": ") for f, errs in form.errors.items() for e in errs])
+        return form.cleaned_data
+
+    def step():
+        s = application.steps.filter(closed_at__isnull=True).first()
+        if s is None:
+            raise StateConflict(_("This application has no open review step; your action was not applied."))
+        return s
+
+    if action == "window_accept":
+        approval_services.window_accept(application=application, by=user, ip=ip)
+        return _("Accepted at the window; the clock has started.")
+    if action == "window_return":
+        approval_services.window_return(application=application, by=user, reasons=valid(ReasonsForm(post))["reasons"], ip=ip)
+        return _("Returned to the applicant.")
+    if action == "presign":
+        approval_services.step_presign(step=step(), by=user, ip=ip)
+        return _("Pre-signed.")
+    if action == "accept":
+        approval_services.step_accept(step=step(), by=user, ip=ip)
+        return _("Accepted at this level.")
+    if action == "return":
+        approval_services.step_return(step=step(), by=user, reasons=valid(ReasonsForm(post))["reasons"], ip=ip)
+        return _("Returned.")
+    if action == "modify":
+        approval_services.step_modify(step=step(), by=user, changes=valid(ModifyForm(post)), ip=ip)
+        return _("Changes saved and recorded.")
+    if action == "assign":
+        s = step()
+        data = valid(AssignForm(post, division=s.division))
+        approval_services.tasks_assign(step=s, by=user, lead=data["lead"], cooperating=list(data["cooperating"]), days=data["days"], ip=ip)
+        return _("Departments assigned.")
+    if action == "opinion":
+        task = get_object_or_404(DepartmentTask, pk=post.get("task"), step__application=application)
+        data = valid(OpinionForm(post))
+        approval_services.task_answer(task=task, by=user, opinion=data["opinion"], agrees=data["agrees"], ip=ip)
+        return _("Opinion recorded.")
+    if action == "decide":
+        data = valid(DecisionForm(post))
+        approval_services.step_decide(step=step(), by=user, outcome=data["outcome"], comment=data["comment"], ip=ip)
+        return {StepOutcome.FORWARDED: _("Approved and forwarded to the next level."), StepOutcome.APPROVED: _("Approved."),
+                StepOutcome.REJECTED: _("Rejected.")}[data["outcome"]]
+    if action == "document":
+        data = valid(DocumentForm(post, request.FILES, kind=application.kind))
+        approval_services.document_add(application=application, requirement=data["requirement"], upload=data["file"], by=user, ip=ip)
+        return _("Document added.")
+    raise ValidationError(_("Unknown action."))
 
 
 @login_required
 @require_POST
-def application_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def application_act(request: HttpRequest, pk: int) -> HttpResponse:
+    """One workflow action on an application (form field `action`); 403/409/400 on refusal."""
     application = approval_selectors.application_get(user=request.user, pk=pk)
-    form = DecisionForm(request.POST)
-    if not form.is_valid():
-        return render(request, "maps/message.html", {"title": _("Not applied"), "errors": form.errors, "application": application}, status=400)
-    service = approval_services.application_approve if form.cleaned_data["action"] == "approve" else approval_services.application_return
+    action = request.POST.get("action", "")
     try:
-        service(application=application, by=request.user, comment=form.cleaned_data["comment"], ip=client_ip(request))
+        done = _act(request, application, action)
     except NotPermitted as exc:
         return HttpResponseForbidden(str(exc))
+    except DataCheckFailed as exc:
+        return render(request, "maps/message.html", {"title": _("Data check failed"), "items": exc.items, "application": application}, status=409)
     except StateConflict as exc:
         return render(request, "maps/message.html", {"title": _("Not applied"), "message": str(exc), "application": application}, status=409)
+    except ValidationError as exc:
+        return render(request, "maps/message.html", {"title": _("Not applied"), "errors_list": exc.messages, "application": application}, status=400)
+    messages.success(request, done)
     return redirect("application-detail", pk=application.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_resubmit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The applicant corrects a returned application (and may replace the site), then resubmits."""
+    application = approval_selectors.application_get(user=request.user, pk=pk)
+    if not request.user.has_perm("approvals.correct_application", application):
+        return HttpResponseForbidden(_("Only the applicant can correct an application."))
+    form = ResubmitForm(request.POST or None, request.FILES or None,
+                        initial={"title": application.title, "purpose": application.purpose})
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                approval_services.application_resubmit(
+                    application=application, by=request.user, title=form.cleaned_data["title"], purpose=form.cleaned_data["purpose"],
+                    site=form.cleaned_data.get("site"), parts=form.cleaned_data.get("parts"), ip=client_ip(request))
+            except StateConflict as exc:
+                form.add_error(None, str(exc))
+                status = 409
+            except SpatialInputError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("Resubmitted to the window."))
+                return redirect("application-detail", pk=application.pk)
+    return render(request, "maps/application_resubmit.html",
+                  {"form": form, "application": application, "map": _draw_map(visible=("urban-boundary", "permanent-farmland", "eco-redline")),
+                   "area_output_id": AREA_OUTPUT_ID}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def inbox(request: HttpRequest) -> HttpResponse:
+    """The user's notifications; POST marks them all read."""
+    if request.method == "POST":
+        approval_services.notifications_mark_read(user=request.user)
+        return redirect("inbox")
+    return render(request, "maps/inbox.html", {"notifications": approval_selectors.notifications_for(user=request.user)[:200]})
 
 
 @login_required

@@ -73,7 +73,22 @@ def test_used_days_up_to_the_deadline_equal_the_limit(days):
     assert cal.working_days_between(start, deadline - dt.timedelta(minutes=1)) < Decimal(str(days))
 
 
-@pytest.mark.parametrize("days", [0, -1, Decimal("0.3")])
+@pytest.mark.parametrize(
+    ("start", "deadline"),
+    [
+        # a working Thursday morning: the same day's close
+        (at(2026, 11, 26, 9), dt.datetime(2026, 11, 26, 17, 30, tzinfo=TZ)),
+        # after the close: the next working day
+        (at(2026, 11, 26, 18), dt.datetime(2026, 11, 27, 17, 30, tzinfo=TZ)),
+        # during the National Day holiday (1–7 Oct 2026): the first working day after it, Thu 8 Oct
+        (at(2026, 10, 1, 9), dt.datetime(2026, 10, 8, 17, 30, tzinfo=TZ)),
+    ],
+)
+def test_zero_days_means_the_same_working_day(start, deadline):
+    assert WorkdayCalendar().add_working_days(start, 0) == deadline
+
+
+@pytest.mark.parametrize("days", [-1, Decimal("0.3")])
 def test_bad_limits_are_refused(days):
     with pytest.raises(ValueError, match=r"multiple of 0\.5"):
         WorkdayCalendar().add_working_days(at(2026, 11, 26), days)

@@ -1,22 +1,26 @@
-"""Writes of the approval domain: keyword-only, typed, one transaction each, full_clean() before save()."""
+"""Submission side: applications, their parcels and documents, corrections and overlap reports.
+Keyword-only, typed, one transaction each, full_clean() before save()."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.gis.db.models.functions import Intersection
 from django.contrib.gis.geos import MultiPolygon
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from approvals.choices import OPEN_STATUSES, ApplicationStatus, EventAction, Level
-from approvals.exceptions import NotPermitted, StateConflict
-from approvals.models import Application, ApplicationEvent, ApplicationParcel, OverlapReport
-from approvals.permissions import can_review
+from approvals.choices import OPEN_STATUSES, ApplicationStatus, EventAction, NotificationKind
+from approvals.exceptions import StateConflict
+from approvals.models import Application, ApplicationDocument, ApplicationKind, ApplicationParcel, OverlapReport, RequiredDocument
+from approvals.permissions import require
+from approvals.services.common import history, level_of, locked, notify, record, window_clerks
 from parcels.exceptions import SpatialInputError
 from parcels.geo import STORAGE_SRID, AreaFigures, GeographyArea, gk3_epsg
 from parcels.models import Division, Parcel
@@ -46,31 +50,11 @@ def _ancestors(division: Division) -> list[Division]:
     return chain
 
 
-def _level_of(division: Division) -> str:
-    return {"county": Level.COUNTY, "city": Level.CITY, "province": Level.PROVINCE, "nation": Level.NATION}[division.level]
-
-
 def _next_reference(division: Division, year: int) -> str:
     prefix = f"{division.code}-{year}-"
     last = Application.objects.filter(reference__startswith=prefix).aggregate(m=Max("reference"))["m"]
     number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{prefix}{number:06d}"
-
-
-def _event(*, application: Application, by: AbstractBaseUser, action: str, ip: str | None, before: str = "", comment: str = "", data: dict | None = None) -> ApplicationEvent:
-    event = ApplicationEvent(
-        application=application,
-        actor=by,
-        ip_address=ip,
-        action=action,
-        from_status=before,
-        to_status=application.status,
-        comment=comment,
-        data=data if data is not None else {},
-    )
-    event.full_clean()
-    event.save()
-    return event
 
 
 @dataclass(frozen=True)
@@ -88,7 +72,7 @@ class SitePart:
 def application_submit(
     *,
     applicant: AbstractBaseUser,
-    kind: str,
+    kind: ApplicationKind,
     title: str,
     purpose: str,
     site: MultiPolygon,
@@ -97,11 +81,20 @@ def application_submit(
     ip: str | None = None,
 ) -> Application:
     """Creates an application with its parcels (one per entry of `parts`, or one per polygon of
-    `site` when drawn), computes and stores its overlap report, and records the events.
+    `site` when drawn), computes and stores its overlap report, records the events and tells the
+    window clerks. It then waits at the window (status submitted) for acceptance.
     Preconditions: `site` comes from parcels.site_input (valid, 4490) and is the union of `parts`.
     """
     if site.srid != STORAGE_SRID:
         raise ValueError(f"site must be in SRID {STORAGE_SRID}")
+    if not kind.active:
+        raise StateConflict(_("Applications of this kind are not accepted at present."))
+    with history(by=applicant, ip=ip, action=EventAction.SUBMITTED):
+        return _submit(applicant=applicant, kind=kind, title=title, purpose=purpose, site=site, parts=parts,
+                       green_channel=green_channel, ip=ip)
+
+
+def _submit(*, applicant, kind, title, purpose, site, parts, green_channel, ip) -> Application:
     division = _site_division(site)
     now = timezone.now()
     # Serialise reference numbering per division (row lock on the division).
@@ -115,7 +108,7 @@ def application_submit(
         applicant=applicant,
         division=division,
         status=ApplicationStatus.SUBMITTED,
-        current_level=_level_of(division),
+        current_level=level_of(division),
         green_channel=green_channel,
         site=site,
         site_area_m2=site_m2,
@@ -123,6 +116,16 @@ def application_submit(
     )
     application.full_clean()
     application.save()
+    _parcels_save(application=application, site=site, parts=parts)
+    record(application=application, by=applicant, action=EventAction.SUBMITTED, ip=ip)
+    _overlap_report_recorded(application=application, by=applicant, ip=ip)
+    notify(users=window_clerks(application), application=application, kind=NotificationKind.NEW_TASK, data={"step": "window"})
+    return application
+
+
+def _parcels_save(*, application: Application, site: MultiPolygon, parts: list[SitePart] | None) -> None:
+    """(Re)creates the application's parcels and registered-parcel links from the site."""
+    application.parcels.all().delete()
     for number, part in enumerate(parts or [SitePart(geom=MultiPolygon(p, srid=STORAGE_SRID)) for p in site], start=1):
         part_m2, _planar = geometry_areas(part.geom, gk3_epsg(part.geom.centroid.x))
         parcel = ApplicationParcel(
@@ -138,9 +141,87 @@ def application_submit(
         parcel.full_clean()
         parcel.save()
     application.touched_parcels.set(Parcel.objects.registered().touching(site))
-    _event(application=application, by=applicant, action=EventAction.SUBMITTED, ip=ip)
-    _overlap_report_recorded(application=application, by=applicant, ip=ip)
-    return application
+
+
+@transaction.atomic
+def application_resubmit(
+    *,
+    application: Application,
+    by: AbstractBaseUser,
+    title: str | None = None,
+    purpose: str | None = None,
+    site: MultiPolygon | None = None,
+    parts: list[SitePart] | None = None,
+    ip: str | None = None,
+) -> Application:
+    """The applicant's correction (补正) of a returned application: changed fields and, when given,
+    a new site replace the old (field history keeps the before/after); it goes back to the window.
+    The clock stays paused until the window accepts it again (README: "Clocks")."""
+    require(by, "approvals.correct_application", application)
+    with history(by=by, ip=ip, action=EventAction.RESUBMITTED):
+        app = locked(application)
+        if app.status != ApplicationStatus.RETURNED:
+            raise StateConflict(_("Only a returned application can be corrected and resubmitted."))
+        changed: dict[str, dict] = {}
+        for field, value in (("title", title), ("purpose", purpose)):
+            if value is not None and value != getattr(app, field):
+                changed[field] = {"before": getattr(app, field), "after": value}
+                setattr(app, field, value)
+        if site is not None:
+            if site.srid != STORAGE_SRID:
+                raise ValueError(f"site must be in SRID {STORAGE_SRID}")
+            old_m2 = app.site_area_m2
+            app.site = site
+            app.site_area_m2, _planar = geometry_areas(site, gk3_epsg(site.centroid.x))
+            app.division = _site_division(site) if app.accepted_at is None else app.division
+            changed["site"] = {"before_m2": round(old_m2, 2), "after_m2": round(app.site_area_m2, 2)}
+        app.status = ApplicationStatus.SUBMITTED
+        app.revision += 1
+        app.full_clean()
+        app.save()
+        if site is not None:
+            _parcels_save(application=app, site=site, parts=parts)
+        record(application=app, by=by, action=EventAction.RESUBMITTED, ip=ip, before=ApplicationStatus.RETURNED,
+               data={"revision": app.revision, "changed": changed})
+        _overlap_report_recorded(application=app, by=by, ip=ip)
+        notify(users=window_clerks(app), application=app, kind=NotificationKind.NEW_TASK, data={"step": "window", "revision": app.revision})
+        return app
+
+
+# Magic numbers of the document types accepted (the extension alone proves nothing).
+DOCUMENT_SIGNATURES = {".pdf": (b"%PDF-",), ".png": (b"\x89PNG\r\n\x1a\n",), ".jpg": (b"\xff\xd8\xff",), ".jpeg": (b"\xff\xd8\xff",)}
+
+
+@transaction.atomic
+def document_add(*, application: Application, requirement: RequiredDocument, upload: UploadedFile, by: AbstractBaseUser,
+                 ip: str | None = None) -> ApplicationDocument:
+    """Attaches a PDF/PNG/JPEG document while the application is with the applicant or the window."""
+    from pathlib import Path
+
+    require(by, "approvals.correct_application", application)
+    app = locked(application)
+    if app.status not in (ApplicationStatus.SUBMITTED, ApplicationStatus.RETURNED):
+        raise StateConflict(_("Documents can be added only before the window accepts the application."))
+    if requirement.kind_id != app.kind_id:
+        raise ValidationError(_("This document is not one the application's kind asks for."), code="wrong_kind")
+    name = Path(upload.name or "").name
+    if upload.size > settings.ONEMAP_MAX_DOCUMENT_BYTES:
+        raise ValidationError(
+            _("%(file)s: %(size)d bytes is over the %(limit)d-byte limit for a document.")
+            % {"file": name, "size": upload.size, "limit": settings.ONEMAP_MAX_DOCUMENT_BYTES}, code="too_large")
+    suffix = Path(name).suffix.lower()
+    head = upload.read(8)
+    upload.seek(0)
+    if suffix not in DOCUMENT_SIGNATURES or not head.startswith(DOCUMENT_SIGNATURES[suffix]):
+        raise ValidationError(_("%(file)s: not a PDF, PNG or JPEG file (by its content).") % {"file": name}, code="bad_type")
+    with history(by=by, ip=ip, action=EventAction.DOCUMENT_ADDED):
+        document = ApplicationDocument(application=app, requirement=requirement, file=upload, original_name=name[:200],
+                                       size=upload.size, uploaded_by=by)
+        document.full_clean()
+        document.save()
+        record(application=app, by=by, action=EventAction.DOCUMENT_ADDED, ip=ip, before=app.status,
+               data={"document": requirement.code, "file": name, "size": upload.size})
+    return document
 
 
 def _other_applications(application: Application) -> list[dict]:
@@ -227,9 +308,8 @@ def overlap_report_create(*, application: Application, by: AbstractBaseUser) -> 
 
 @transaction.atomic
 def overlap_report_rerun(*, application: Application, by: AbstractBaseUser, ip: str | None = None) -> OverlapReport:
-    """Re-runs the overlap analysis (e.g. after a layer changed) by a reviewer of the application."""
-    if not can_review(by, application):
-        raise NotPermitted(_("You may not review this application."))
+    """Re-runs the overlap analysis (e.g. after a layer changed): the window or the level reviewing it."""
+    require(by, "approvals.rerun_overlap", application)
     return _overlap_report_recorded(application=application, by=by, ip=ip)
 
 
@@ -239,38 +319,5 @@ def _overlap_report_recorded(*, application: Application, by: AbstractBaseUser, 
     data = {"report_id": report.pk, "conflicts": report.result["conflicts"]}
     if "diff" in report.result:
         data["changed"] = report.result["diff"]["changed"]
-    _event(application=application, by=by, action=EventAction.OVERLAP_COMPUTED, ip=ip, before=application.status, data=data)
+    record(application=application, by=by, action=EventAction.OVERLAP_COMPUTED, ip=ip, before=application.status, data=data)
     return report
-
-
-def _decide(*, application: Application, by: AbstractBaseUser, to_status: str, action: str, comment: str, ip: str | None) -> Application:
-    # Lock the row, then re-check: of two reviewers acting at once exactly one sees SUBMITTED.
-    locked = Application.objects.select_for_update().get(pk=application.pk)
-    if not can_review(by, locked):
-        raise NotPermitted(_("You may not review this application."))
-    if locked.status != ApplicationStatus.SUBMITTED:
-        raise StateConflict(
-            _("This application is already %(status)s; your action was not applied.") % {"status": locked.get_status_display()}
-        )
-    before = locked.status
-    locked.status = to_status
-    if to_status in (ApplicationStatus.APPROVED, ApplicationStatus.REJECTED):
-        locked.decided_at = timezone.now()
-    locked.full_clean()
-    locked.save()
-    _event(application=locked, by=by, action=action, ip=ip, before=before, comment=comment)
-    return locked
-
-
-@transaction.atomic
-def application_approve(*, application: Application, by: AbstractBaseUser, comment: str = "", ip: str | None = None) -> Application:
-    """Final approval at the current level (the thin path: county decides)."""
-    return _decide(application=application, by=by, to_status=ApplicationStatus.APPROVED, action=EventAction.APPROVED, comment=comment, ip=ip)
-
-
-@transaction.atomic
-def application_return(*, application: Application, by: AbstractBaseUser, comment: str, ip: str | None = None) -> Application:
-    """Returns the application to the applicant; a comment saying why is required."""
-    if not comment.strip():
-        raise ValidationError(_("A return needs a comment saying why."), code="comment_required")
-    return _decide(application=application, by=by, to_status=ApplicationStatus.RETURNED, action=EventAction.RETURNED, comment=comment, ip=ip)

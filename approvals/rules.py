@@ -1,0 +1,59 @@
+"""Object-level rules (django-rules): which role, in which jurisdiction, may do what.
+
+Each predicate checks role × jurisdiction only; whether the object is in the right *state* for the
+action is the service's business (StateConflict). Loaded by rules' autodiscovery (settings).
+"""
+
+from __future__ import annotations
+
+import rules
+
+from approvals.choices import Role
+from approvals.models import Application, DepartmentTask, ReviewStep
+from approvals.permissions import covers, is_admin, memberships, visible_applications
+
+
+@rules.predicate
+def can_see(user, application: Application) -> bool:
+    return visible_applications(user).filter(pk=application.pk).exists()
+
+
+@rules.predicate
+def is_own(user, application: Application) -> bool:
+    return user.is_authenticated and application.applicant_id == user.pk
+
+
+@rules.predicate
+def is_window_clerk(user, application: Application) -> bool:
+    """A clerk of the application's division or of a division above it (the window that receives it)."""
+    return any(covers(m.division, application.division) for m in memberships(user, Role.CLERK))
+
+
+@rules.predicate
+def is_step_reviewer(user, step: ReviewStep) -> bool:
+    """A level reviewer of exactly the division the step is at."""
+    return memberships(user, Role.REVIEWER).filter(division_id=step.division_id).exists()
+
+
+@rules.predicate
+def is_open_step_reviewer(user, application: Application) -> bool:
+    step = application.steps.filter(closed_at__isnull=True).first()
+    return step is not None and is_step_reviewer(user, step)
+
+
+@rules.predicate
+def is_task_department(user, task: DepartmentTask) -> bool:
+    return memberships(user, Role.DEPARTMENT_REVIEWER).filter(department_id=task.department_id).exists()
+
+
+@rules.predicate
+def is_administrator(user, obj=None) -> bool:
+    return is_admin(user)
+
+
+rules.add_perm("approvals.view_application", can_see)
+rules.add_perm("approvals.correct_application", is_own)
+rules.add_perm("approvals.window_check", is_window_clerk)
+rules.add_perm("approvals.review_step", is_step_reviewer)
+rules.add_perm("approvals.rerun_overlap", is_open_step_reviewer | is_window_clerk)
+rules.add_perm("approvals.answer_task", is_task_department)
