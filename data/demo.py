@@ -133,7 +133,11 @@ def load_departments() -> int:
 
 @transaction.atomic
 def load_accounts() -> list[DemoAccount]:
-    """Creates the demo users (password DEMO_PASSWORD), their departments and memberships if missing."""
+    """Creates the demo users (password DEMO_PASSWORD), their departments and memberships if missing
+    (and the seeded application kinds, should a flushed database have lost them)."""
+    from approvals.seed import seed_all
+
+    seed_all()
     load_departments()
     user_model = get_user_model()
     for account in DEMO_ACCOUNTS:

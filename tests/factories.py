@@ -38,3 +38,42 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     role = Role.REVIEWER
     division_id = "421221"
+
+
+# --- workflow helpers -----------------------------------------------------------------------
+
+# The smallest valid PDF header is enough for the type check (content sniffing, not rendering).
+PDF_BYTES = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+def kind(code: str = "construction_land"):
+    from approvals.models import ApplicationKind
+
+    return ApplicationKind.objects.get(code=code)
+
+
+def pdf(name: str = "材料.pdf"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, PDF_BYTES, content_type="application/pdf")
+
+
+def submit(applicant, *, code: str = "construction_land", bbox=JIAYU_SITE, title: str = "厂房扩建", documents: bool = True, **kw):
+    """Submits an application on a box site; with `documents`, attaches every required document."""
+    from approvals.services import application_submit, document_add
+
+    app = application_submit(applicant=applicant, kind=kind(code), title=title, purpose="工业用地", site=site_box(*bbox), ip="10.0.0.7", **kw)
+    if documents:
+        for requirement in app.kind.required_documents.all():
+            document_add(application=app, requirement=requirement, upload=pdf(f"{requirement.code}.pdf"), by=applicant, ip="10.0.0.7")
+    return app
+
+
+def open_step(app):
+    return app.steps.get(closed_at__isnull=True)
+
+
+def department(division: str, name: str):
+    from approvals.models import Department
+
+    return Department.objects.get(division_id=division, name=name)

@@ -9,8 +9,8 @@ import pytest
 from django.db import connections
 
 from approvals.exceptions import StateConflict
-from approvals.services import application_approve, application_return, application_submit
-from tests.factories import JIAYU_SITE, MembershipFactory, UserFactory, site_box
+from approvals.services import step_decide, step_return, window_accept
+from tests.factories import MembershipFactory, UserFactory, open_step, submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -18,7 +18,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_decisions_exactly_one_wins(users):
     second_reviewer = UserFactory(username="reviewer_jiayu_2")
     MembershipFactory(user=second_reviewer, role="reviewer", division_id="421221")
-    app = application_submit(applicant=users["applicant"], kind="construction_land", title="并发", purpose="测试", site=site_box(*JIAYU_SITE))
+    app = submit(users["applicant"], title="并发")
+    window_accept(application=app, by=users["clerk_jiayu"])
+    step = open_step(app)
 
     barrier = threading.Barrier(2)
     outcomes: dict[str, str] = {}
@@ -34,8 +36,8 @@ def test_two_simultaneous_decisions_exactly_one_wins(users):
             connections.close_all()  # each thread has its own connection; close it here
 
     threads = [
-        threading.Thread(target=decide, args=("approve", lambda: application_approve(application=app, by=users["reviewer_jiayu"], comment="同意"))),
-        threading.Thread(target=decide, args=("return", lambda: application_return(application=app, by=second_reviewer, comment="退回补正"))),
+        threading.Thread(target=decide, args=("approve", lambda: step_decide(step=step, by=users["reviewer_jiayu"], outcome="forwarded", comment="同意"))),
+        threading.Thread(target=decide, args=("return", lambda: step_return(step=step, by=second_reviewer, reasons=["退回补正"]))),
     ]
     for t in threads:
         t.start()
@@ -45,8 +47,8 @@ def test_two_simultaneous_decisions_exactly_one_wins(users):
     assert sorted(v.split(":")[0] for v in outcomes.values()) == ["applied", "conflict"], outcomes
     app.refresh_from_db()
     winner = next(k for k, v in outcomes.items() if v == "applied")
-    assert app.status == {"approve": "approved", "return": "returned"}[winner]
-    assert app.events.filter(action__in=["approved", "returned"]).count() == 1
+    assert (app.status, app.current_level) == {"approve": ("in_review", "city"), "return": ("returned", "county")}[winner]
+    assert app.events.filter(action__in=["forwarded", "returned"]).count() == 1
+    assert app.steps.count() == (2 if winner == "approve" else 1)
     loser_message = next(v for v in outcomes.values() if v.startswith("conflict"))
-    # worker threads run in the default language (zh-hans)
-    assert "您的操作未执行" in loser_message
+    assert "your action was not applied" in loser_message

@@ -11,10 +11,11 @@ from django.http import Http404
 from approvals.choices import ApplicationStatus, EventAction
 from approvals.exceptions import NotPermitted, StateConflict
 from approvals.models import ApplicationEvent
-from approvals.selectors import application_get, review_queue
-from approvals.services import application_approve, application_return, application_submit
+from approvals.selectors import application_get, work_queue
+from approvals.services import application_submit, step_decide, window_accept, window_return
 from parcels.exceptions import SpatialInputError
-from tests.factories import CHIBI_SITE, JIAYU_SITE, UserFactory, site_box
+from tests.factories import CHIBI_SITE, JIAYU_SITE, UserFactory, kind, open_step, site_box
+from tests.factories import submit as submit_with_documents
 from tests.geodesy import assert_area_close, geod_area_m2
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 def submit(user, bbox=JIAYU_SITE, **kw):
     return application_submit(
-        applicant=user, kind="construction_land", title=kw.pop("title", "厂房扩建"), purpose="工业用地", site=site_box(*bbox), ip="10.0.0.7", **kw
+        applicant=user, kind=kind(), title=kw.pop("title", "厂房扩建"), purpose="工业用地", site=site_box(*bbox), ip="10.0.0.7", **kw
     )
 
 
@@ -62,49 +63,68 @@ def test_site_in_chibi_goes_to_chibi(users):
     assert app.division_id == "421281"
 
 
-def test_county_reviewer_approves_and_the_event_is_recorded(users):
-    app = submit(users["applicant"])
-    assert list(review_queue(user=users["reviewer_jiayu"])) == [app]
-    decided = application_approve(application=app, by=users["reviewer_jiayu"], comment="符合规划", ip="10.0.0.9")
-    assert decided.status == ApplicationStatus.APPROVED
-    assert decided.decided_at is not None
-    event = decided.events.order_by("-id").first()
-    assert (event.action, event.actor.username, event.from_status, event.to_status, event.comment, event.ip_address) == (
-        "approved", "reviewer_jiayu", "submitted", "approved", "符合规划", "10.0.0.9"
+def test_the_window_accepts_and_the_event_is_recorded(users):
+    app = submit_with_documents(users["applicant"])
+    assert list(work_queue(user=users["clerk_jiayu"])) == [app]
+    accepted = window_accept(application=app, by=users["clerk_jiayu"], ip="10.0.0.9")
+    assert accepted.status == ApplicationStatus.IN_REVIEW
+    event = accepted.events.order_by("-id").first()
+    assert (event.action, event.actor.username, event.from_status, event.to_status, event.ip_address) == (
+        "window_accepted", "clerk_jiayu", "submitted", "in_review", "10.0.0.9"
     )
-    assert list(review_queue(user=users["reviewer_jiayu"])) == []
+    assert list(work_queue(user=users["clerk_jiayu"])) == []
+    assert list(work_queue(user=users["reviewer_jiayu"])) == [accepted]
 
 
-def test_return_needs_a_comment_and_records_it(users):
-    app = submit(users["applicant"])
+def test_window_return_needs_reasons_and_records_them(users):
+    app = submit_with_documents(users["applicant"])
     with pytest.raises(ValidationError):
-        application_return(application=app, by=users["reviewer_jiayu"], comment="  ")
-    returned = application_return(application=app, by=users["reviewer_jiayu"], comment="界址点坐标有误")
+        window_return(application=app, by=users["clerk_jiayu"], reasons=["  ", ""])
+    returned = window_return(application=app, by=users["clerk_jiayu"], reasons=["界址点坐标有误", "缺少规划符合性说明"])
     assert returned.status == ApplicationStatus.RETURNED
-    assert returned.decided_at is None
+    assert returned.events.get(action="window_returned").data["reasons"] == ["界址点坐标有误", "缺少规划符合性说明"]
 
 
-def test_second_decision_is_a_conflict_not_a_double_transition(users):
-    app = submit(users["applicant"])
-    application_approve(application=app, by=users["reviewer_jiayu"])
+def test_second_acceptance_is_a_conflict_not_a_double_transition(users):
+    app = submit_with_documents(users["applicant"])
+    window_accept(application=app, by=users["clerk_jiayu"])
     with pytest.raises(StateConflict):
-        application_return(application=app, by=users["reviewer_jiayu"], comment="late")
-    assert app.events.filter(action__in=["approved", "returned"]).count() == 1
+        window_return(application=app, by=users["clerk_jiayu"], reasons=["late"])
+    assert app.events.filter(action__in=["window_accepted", "window_returned"]).count() == 1
+    assert app.steps.count() == 1
 
 
-@pytest.mark.parametrize("username", ["reviewer_chibi", "reviewer_xianning", "applicant", "planner", "clerk_jiayu"])
-def test_others_cannot_decide_and_nothing_changes(users, username):
-    app = submit(users["applicant"])
+@pytest.mark.parametrize("username", ["reviewer_chibi", "reviewer_xianning", "applicant", "planner", "reviewer_jiayu", "dept_jiayu"])
+def test_only_the_window_accepts_and_nothing_changes(users, username):
+    app = submit_with_documents(users["applicant"])
+    events = app.events.count()
     with pytest.raises(NotPermitted):
-        application_approve(application=app, by=users[username])
+        window_accept(application=app, by=users[username])
     app.refresh_from_db()
     assert app.status == ApplicationStatus.SUBMITTED
-    assert app.events.count() == 2
+    assert (app.events.count(), app.steps.count()) == (events, 0)
 
 
-@pytest.mark.parametrize(("username", "visible"), [("applicant", True), ("reviewer_jiayu", True), ("reviewer_chibi", False), ("reviewer_hubei", False)])
+@pytest.mark.parametrize("username", ["reviewer_chibi", "reviewer_xianning", "applicant", "planner", "clerk_jiayu", "dept_jiayu"])
+def test_only_the_level_reviewer_decides_and_nothing_changes(users, username):
+    app = submit_with_documents(users["applicant"])
+    window_accept(application=app, by=users["clerk_jiayu"])
+    events = app.events.count()
+    with pytest.raises(NotPermitted):
+        step_decide(step=open_step(app), by=users[username], outcome="forwarded")
+    app.refresh_from_db()
+    assert (app.status, app.current_level, app.events.count(), open_step(app).state) == ("in_review", "county", events, "accepted")
+
+
+@pytest.mark.parametrize(
+    ("username", "visible"),
+    [("applicant", True), ("clerk_jiayu", True), ("planner", True), ("reviewer_jiayu", True),
+     ("reviewer_xianning", False), ("reviewer_chibi", False), ("reviewer_hubei", False), ("dept_jiayu", False)],
+)
 def test_visibility_by_role_and_jurisdiction(users, username, visible):
-    app = submit(users["applicant"])
+    """Accepted at Jiayu county: the city has not received it yet; no department has a task."""
+    app = submit_with_documents(users["applicant"])
+    window_accept(application=app, by=users["clerk_jiayu"])
     if visible:
         assert application_get(user=users[username], pk=app.pk) == app
     else:
@@ -140,7 +160,11 @@ def test_report_lists_other_open_applications_on_the_same_land(users):
 
     assert_area_close(others[0]["overlap_m2"], geod_area_m2(box(*JIAYU_SITE).intersection(box(113.931, 29.956, 113.933, 29.958))))
     # a decided application no longer counts
-    application_approve(application=first, by=users["reviewer_jiayu"])
+    from tests.factories import kind as kind_of
+
+    first.status, first.decided_at = ApplicationStatus.REJECTED, first.submitted_at
+    first.save()
+    assert kind_of().code == first.kind_id
     third = submit(users["applicant"], title="第三个")
     assert [o["reference"] for o in third.overlap_reports.get().result["applications"]] == [second.reference]
 
@@ -164,7 +188,8 @@ def test_rerun_after_a_layer_changes_shows_the_difference(users, onemap):
     assert report_is_stale(first)
     with pytest.raises(NotPermitted):
         overlap_report_rerun(application=app, by=users["applicant"])
-    second = overlap_report_rerun(application=app, by=users["reviewer_jiayu"], ip="10.0.0.9")
+    # the window re-runs it before acceptance (the county reviewer once it is at the county)
+    second = overlap_report_rerun(application=app, by=users["clerk_jiayu"], ip="10.0.0.9")
     diff = second.result["diff"]
     assert diff["changed"] is True
     eco_change = next(c for c in diff["layers"] if c["layer"] == "eco-redline")
@@ -182,7 +207,7 @@ def test_txt_parts_keep_declared_areas_and_the_report_compares_them(users):
     from tests.fixtures import TXT_DIR
 
     site, parts, _warnings = _txt_parts((TXT_DIR / "multi_parcel.txt").read_bytes(), "multi_parcel.txt")
-    app = application_submit(applicant=users["applicant"], kind="construction_land", title="报盘", purpose="工业", site=site, parts=parts)
+    app = application_submit(applicant=users["applicant"], kind=kind(), title="报盘", purpose="工业", site=site, parts=parts)
     assert app.parcels.count() == len(parts) >= 2
     assert all(isinstance(p, SitePart) for p in parts)
     declared = app.overlap_reports.get().result["declared"]
