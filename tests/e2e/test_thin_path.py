@@ -1,5 +1,6 @@
-"""The thin end-to-end path in headless Chromium: applicant draws and submits, the county reviewer
-sees the overlaps and approves, a planner runs an overlap query, the home map works offline."""
+"""End-to-end in headless Chromium: the applicant draws and submits, the window accepts, the
+application goes up county → city → province → ministry with departments in parallel and ends
+approved; a planner runs an overlap query; the home map works offline."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import pytest
 from playwright.sync_api import Page, expect
 from shapely.geometry import shape
 
-from approvals.models import Application
+from approvals.models import Application, Department
 from data.demo import DEMO_LAYERS, DEMO_PASSWORD
 from tests.e2e.conftest import login
+from tests.factories import PDF_BYTES
 from tests.geodesy import assert_area_close, geod_area_m2, overlap_m2
 
 pytestmark = pytest.mark.browser
@@ -51,7 +53,19 @@ def test_home_map_works_offline(page: Page, onemap):
     assert all(re.search(r"/tiles/[a-z-]+/v\d+/\d+/\d+/\d+\.pbf$", t) for t in tiles)
 
 
-def test_applicant_draws_submits_and_reviewer_approves(page: Page, onemap, demo_frames):
+def as_user(page: Page, username: str, app_pk: int) -> None:
+    page.context.clear_cookies()
+    login(page, username, DEMO_PASSWORD)
+    page.goto(f"/applications/{app_pk}/")
+
+
+def act(page: Page, button: str) -> None:
+    """Clicks a workflow button and waits for the page to come back with its confirmation."""
+    page.click(button)
+    expect(page.locator("#messages .msg-success")).to_be_visible()
+
+
+def test_construction_land_application_goes_through_four_levels_to_approval(page: Page, onemap, demo_frames):
     login(page, "applicant", DEMO_PASSWORD)
     page.goto("/applications/new/")
     page.fill("#id_title", "嘉鱼县产业园仓储项目")
@@ -72,12 +86,24 @@ def test_applicant_draws_submits_and_reviewer_approves(page: Page, onemap, demo_
     app = Application.objects.get()
     assert app.status == "submitted"
     assert_area_close(app.site_area_m2, expected)
-    expect(page.locator("#application-status")).to_have_text("已提交")
+    expect(page.locator("#application-status")).to_have_text("等待窗口受理")
+
+    # the applicant attaches the four documents the kind requires (PDFs, checked by content)
+    for requirement in app.kind.required_documents.all():
+        page.select_option("#id_requirement", str(requirement.pk))
+        page.set_input_files("#id_file", files=[{"name": f"{requirement.code}.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}])
+        act(page, "#document-upload")
+    assert app.documents.count() == 4
+
+    # one window: the clerk's data check passes and the clock starts
+    as_user(page, "clerk_jiayu", app.pk)
+    expect(page.locator("#data-check .check-ok")).to_have_count(7)
+    act(page, "#window-accept")
+    expect(page.locator("#application-status")).to_have_text("审查中")
+    expect(page.locator("#clock-promised")).to_contain_text("/20")
 
     # The county reviewer sees the overlap rows, with areas that match an independent overlay.
-    page.context.clear_cookies()
-    login(page, "reviewer_jiayu", DEMO_PASSWORD)
-    page.goto(f"/applications/{app.pk}/")
+    as_user(page, "reviewer_jiayu", app.pk)
     rows = page.locator("tr.overlap-row[data-class]:not([data-class=''])")
     expect(rows.first).to_be_visible()
     site_shape = shape(json.loads(app.site.geojson))
@@ -110,13 +136,55 @@ def test_applicant_draws_submits_and_reviewer_approves(page: Page, onemap, demo_
     assert minx <= after[1] <= maxx
     assert miny <= after[0] <= maxy
 
-    page.fill("#id_comment", "符合规划，同意")
-    page.click("#approve-button")
+    # parallel approval at county and city: the lead department and one cooperating department
+    for division, reviewer, lead_user, coop_user in (("421221", "reviewer_jiayu", "dept_jiayu", "dept_jiayu_plan"),
+                                                      ("421200", "reviewer_xianning", "dept_xianning", "dept_xianning_plan")):
+        as_user(page, reviewer, app.pk)
+        if page.locator("#presign").count():
+            act(page, "#presign")
+            act(page, "#level-accept")
+        lead = Department.objects.get(division_id=division, memberships__user__username=lead_user)
+        page.select_option("#id_lead", str(lead.pk))
+        page.check(f"#assign-form input[name=cooperating][value='{Department.objects.get(division_id=division, memberships__user__username=coop_user).pk}']")
+        page.fill("#id_days", "2")
+        act(page, "#assign-departments")
+        # the level cannot decide before the opinions are in
+        page.select_option("#id_outcome", "forwarded")
+        page.click("#decide-button")
+        expect(page.locator("[role=alert] .error")).to_contain_text("等待")
+        for user, text in ((coop_user, "规划符合，同意"), (lead_user, "经会商，同意上报")):
+            as_user(page, user, app.pk)
+            page.check("#id_agrees_0")
+            page.fill("#id_opinion", text)
+            act(page, "#opinion-button")
+        as_user(page, reviewer, app.pk)
+        expect(page.locator("#steps")).to_contain_text("经会商，同意上报")
+        page.select_option("#id_outcome", "forwarded")
+        page.fill("#id_comment", "同意上报")
+        act(page, "#decide-button")
+
+    for reviewer, outcome in (("reviewer_hubei", "forwarded"), ("reviewer_ministry", "approved")):
+        as_user(page, reviewer, app.pk)
+        act(page, "#presign")
+        act(page, "#level-accept")
+        page.select_option("#id_outcome", outcome)
+        page.fill("#id_comment", "同意")
+        act(page, "#decide-button")
+
     expect(page.locator("#application-status")).to_have_text("已批准")
     app.refresh_from_db()
     assert app.status == "approved"
-    expect(page.locator(".timeline li")).to_have_count(3)
-    expect(page.locator(".timeline")).to_contain_text("reviewer_jiayu")
+    assert [(s.level, s.outcome) for s in app.steps.order_by("number")] == [
+        ("county", "forwarded"), ("city", "forwarded"), ("province", "forwarded"), ("nation", "approved")]
+    # every step is on the timeline, with who did it
+    for who in ("clerk_jiayu", "reviewer_jiayu", "dept_jiayu", "dept_xianning_plan", "reviewer_xianning", "reviewer_hubei", "reviewer_ministry"):
+        expect(page.locator("#timeline")).to_contain_text(who)
+    assert app.events.filter(action__in=["forwarded", "approved"]).count() == 4
+
+    # the applicant's inbox says it was decided
+    as_user(page, "applicant", app.pk)
+    page.goto("/inbox/")
+    expect(page.locator("#inbox li.note-decided")).to_have_count(1)
 
 
 def test_planner_runs_an_overlap_query(page: Page, onemap):

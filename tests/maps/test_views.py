@@ -7,12 +7,13 @@ import re
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from shapely.geometry import box
 
 from approvals.models import Application, ApplicationEvent
-from approvals.services import application_submit
-from tests.factories import JIAYU_SITE, site_box
+from tests.factories import JIAYU_SITE, pdf, site_box
+from tests.factories import submit as submit_with_documents
 from tests.geodesy import assert_area_close, geod_area_m2
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +36,7 @@ def client_as(client, users):
 
 
 def submit(users):
-    return application_submit(applicant=users["applicant"], kind="construction_land", title="厂房", purpose="工业", site=site_box(*JIAYU_SITE))
+    return submit_with_documents(users["applicant"], title="厂房")
 
 
 @pytest.mark.parametrize("url_name", ["home", "login"])
@@ -112,7 +113,7 @@ def test_overlap_api_report_shape(client_as):
     assert body["pieces"]["type"] == "FeatureCollection"
 
 
-def test_submit_through_the_form_then_review(client_as, users):
+def test_submit_through_the_form_then_the_window_and_the_county(client_as, users):
     client = client_as("applicant")
     response = client.post(
         reverse("application-new"),
@@ -121,17 +122,55 @@ def test_submit_through_the_form_then_review(client_as, users):
     app = Application.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("application-detail", args=[app.pk])
-    client.logout()
+    # documents through the page; a file that is not a PDF by content is refused
+    act = reverse("application-act", args=[app.pk])
+    fake = SimpleUploadedFile("申请表.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf")
+    requirements = list(app.kind.required_documents.all())
+    response = client.post(act, {"action": "document", "requirement": requirements[0].pk, "file": fake})
+    assert response.status_code == 400
+    assert "申请表.pdf: not a PDF, PNG or JPEG file" in response.content.decode()
+    assert app.documents.count() == 0
+    for r in requirements:
+        assert client.post(act, {"action": "document", "requirement": r.pk, "file": pdf(f"{r.code}.pdf")}).status_code == 302
+    assert app.documents.count() == 4
+    clerk = client_as("clerk_jiayu")
+    page = clerk.get(reverse("application-detail", args=[app.pk])).content.decode()
+    assert 'id="window-accept"' in page
+    assert "check-fail" not in page
+    assert clerk.post(act, {"action": "window_accept"}).status_code == 302
+    # a second acceptance is refused with 409 and changes nothing
+    assert clerk.post(act, {"action": "window_accept"}).status_code == 409
+    assert ApplicationEvent.objects.filter(application=app, action="window_accepted").count() == 1
     reviewer = client_as("reviewer_jiayu")
     page = reviewer.get(reverse("application-detail", args=[app.pk])).content.decode()
     assert "overlap-row" in page
-    assert 'id="approve-button"' in page
-    assert reviewer.post(reverse("application-decide", args=[app.pk]), {"action": "approve", "comment": "同意"}).status_code == 302
+    assert 'id="decide-button"' in page
+    assert 'id="assign-departments"' in page
+    assert reviewer.post(act, {"action": "decide", "outcome": "rejected", "comment": ""}).status_code == 400
+    assert reviewer.post(act, {"action": "decide", "outcome": "forwarded", "comment": "同意"}).status_code == 302
     app.refresh_from_db()
-    assert app.status == "approved"
-    # a second decision is refused with 409 and changes nothing
-    assert reviewer.post(reverse("application-decide", args=[app.pk]), {"action": "return", "comment": "迟到"}).status_code == 409
-    assert ApplicationEvent.objects.filter(application=app, action__in=["approved", "returned"]).count() == 1
+    assert (app.status, app.current_level) == ("in_review", "city")
+    queue = client_as("reviewer_xianning").get(reverse("application-list")).content.decode()
+    assert app.reference in queue
+    assert 'id="work-queue"' in queue
+    assert reviewer.get(reverse("application-print", args=[app.pk])).status_code == 200
+
+
+def test_returned_application_is_corrected_through_the_page(client_as, users):
+    app = submit(users)
+    client_as("clerk_jiayu").post(reverse("application-act", args=[app.pk]), {"action": "window_return", "reasons": "缺少附图\n坐标有误"})
+    app.refresh_from_db()
+    assert app.status == "returned"
+    applicant = client_as("applicant")
+    inbox = applicant.get(reverse("inbox")).content.decode()
+    assert "缺少附图" in inbox
+    assert "坐标有误" in inbox
+    response = applicant.post(reverse("application-resubmit", args=[app.pk]), {"title": "厂房（补正）", "purpose": "工业"})
+    assert response.status_code == 302
+    app.refresh_from_db()
+    assert (app.status, app.title, app.revision) == ("submitted", "厂房（补正）", 2)
+    applicant.post(reverse("inbox"))
+    assert not applicant.get(reverse("inbox")).context["inbox_unread"]
 
 
 def test_form_without_site_is_400_and_writes_nothing(client_as):
@@ -160,13 +199,36 @@ def test_uploaded_geojson_file_is_used(client_as):
     assert_area_close(Application.objects.get().site_area_m2, geod_area_m2(box(*JIAYU_SITE)))
 
 
-@pytest.mark.parametrize(("username", "status"), [("reviewer_chibi", 404), ("reviewer_hubei", 404), ("planner", 403), ("applicant", 403)])
-def test_decide_denials_change_nothing(client_as, users, username, status):
+@pytest.mark.parametrize(
+    ("username", "action", "status"),
+    [
+        ("reviewer_chibi", "window_accept", 404), ("reviewer_hubei", "window_accept", 404), ("stranger", "window_accept", 404),
+        ("planner", "window_accept", 403), ("applicant", "window_accept", 403), ("reviewer_jiayu", "window_accept", 404),
+        ("applicant", "decide", 409), ("planner", "window_return", 403),
+    ],
+)
+def test_action_denials_change_nothing(client_as, users, username, action, status):
+    from tests.factories import UserFactory
+
+    users["stranger"] = UserFactory(username="stranger")
     app = submit(users)
-    response = client_as(username).post(reverse("application-decide", args=[app.pk]), {"action": "approve"})
+    events = app.events.count()
+    response = client_as(username).post(reverse("application-act", args=[app.pk]), {"action": action, "outcome": "forwarded", "reasons": "x"})
     assert response.status_code == status
     app.refresh_from_db()
-    assert app.status == "submitted"
+    assert (app.status, app.events.count()) == ("submitted", events)
+
+
+@pytest.mark.parametrize(("username", "status"), [("reviewer_chibi", 404), ("reviewer_xianning", 404), ("dept_jiayu", 404), ("planner", 403), ("applicant", 403), ("clerk_jiayu", 403)])
+def test_level_decision_denials_change_nothing(client_as, users, username, status):
+    from approvals.services import window_accept
+
+    app = submit(users)
+    window_accept(application=app, by=users["clerk_jiayu"])
+    response = client_as(username).post(reverse("application-act", args=[app.pk]), {"action": "decide", "outcome": "forwarded"})
+    assert response.status_code == status
+    app.refresh_from_db()
+    assert (app.status, app.current_level, app.steps.get().state) == ("in_review", "county", "accepted")
 
 
 def test_other_county_cannot_view(client_as, users):
