@@ -1,11 +1,87 @@
 from django.contrib import admin
 
-from approvals.models import Application, ApplicationEvent, CalendarOverride, Membership
+from approvals.models import (
+    Application,
+    ApplicationEvent,
+    ApplicationKind,
+    CalendarOverride,
+    Department,
+    DepartmentTask,
+    Membership,
+    Notification,
+    RequiredDocument,
+    ReviewStep,
+    RouteStep,
+)
+
+
+class RouteStepInline(admin.TabularInline):
+    model = RouteStep
+    extra = 0
+    fields = ["order", "level", "days", "green_days"]
+
+
+class RequiredDocumentInline(admin.TabularInline):
+    model = RequiredDocument
+    extra = 0
+    fields = ["code", "name", "name_en"]
+
+
+@admin.register(ApplicationKind)
+class ApplicationKindAdmin(admin.ModelAdmin):
+    """Kinds are data: their route of levels, limits (working days) and required documents."""
+
+    list_display = ["code", "name", "name_en", "statutory_days", "promised_days", "green_promised_days", "active"]
+    list_editable = ["active"]
+    inlines = [RouteStepInline, RequiredDocumentInline]
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["division", "name", "name_en"]
+    list_filter = ["division"]
+    search_fields = ["name", "name_en"]
+
+
+class TaskInline(admin.TabularInline):
+    model = DepartmentTask
+    extra = 0
+    can_delete = False
+    fields = ["department", "role", "due_at", "agrees", "opinion", "answered_at", "escalated"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ReviewStep)
+class ReviewStepAdmin(admin.ModelAdmin):
+    """Read-only: steps change only through the workflow services (so the audit stays whole)."""
+
+    list_display = ["application", "number", "level", "division", "state", "outcome", "due_at"]
+    list_filter = ["level", "state", "outcome"]
+    inlines = [TaskInline]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["user", "application", "kind", "created_at", "read_at"]
+    list_filter = ["kind"]
 
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "role", "division", "department"]
+    autocomplete_fields = ["department"]
     list_filter = ["role", "division"]
 
 
@@ -22,12 +98,19 @@ class EventInline(admin.TabularInline):
 
 @admin.register(Application)
 class ApplicationAdmin(admin.ModelAdmin):
-    list_display = ["reference", "title", "kind", "status", "current_level", "division", "green_channel", "submitted_at"]
+    """Read-only: applications change only through the workflow services (so the audit stays whole)."""
+
+    list_display = ["reference", "title", "kind", "status", "current_level", "division", "green_channel", "submitted_at", "promised_due"]
     list_filter = ["status", "kind", "current_level", "green_channel"]
     search_fields = ["reference", "title"]
     exclude = ["site", "touched_parcels"]
-    readonly_fields = ["reference", "applicant", "division", "status", "current_level", "site_area_m2", "submitted_at", "decided_at"]
     inlines = [EventInline]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(CalendarOverride)

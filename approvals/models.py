@@ -398,6 +398,10 @@ class Notification(models.Model):
         ]
         indexes = [models.Index(fields=["user", "read_at"], name="notification_unread_idx")]
 
+    @property
+    def level_label(self) -> str:
+        return _label(Level, self.data.get("level", ""))
+
 
 class OverlapReport(models.Model):
     """Stored result of an overlap analysis for an application at a moment, with the layer versions used."""
@@ -436,6 +440,30 @@ class ApplicationEvent(models.Model):
         ordering = ["application", "at", "id"]
         verbose_name = _("event")
         verbose_name_plural = _("events")
+
+    @property
+    def from_label(self) -> str:
+        return _label(ApplicationStatus, self.from_status)
+
+    @property
+    def to_label(self) -> str:
+        return _label(ApplicationStatus, self.to_status)
+
+    @property
+    def level_label(self) -> str:
+        return _label(Level, self.data.get("level", ""))
+
+    @property
+    def to_level_label(self) -> str:
+        return _label(Level, self.data.get("to_level", ""))
+
+
+def _label(choices, value: str) -> str:
+    """The display label of a stored choice value (the value itself if unknown or empty)."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
 
 
 class CalendarOverride(models.Model):

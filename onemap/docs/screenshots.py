@@ -21,7 +21,7 @@ def main(base: str) -> None:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         page = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN", base_url=base).new_page()
         page.goto("/")
-        page.wait_for_function("document.querySelectorAll('.leaflet-overlay-pane path').length > 50")
+        page.wait_for_function("document.querySelectorAll('.leaflet-pane path').length > 10")
         page.screenshot(path=str(OUT / "home.png"))
 
         def login(user: str) -> None:
@@ -49,7 +49,19 @@ def main(base: str) -> None:
         page.click("#submit-application")
         page.wait_for_url("**/applications/*/")
         url = page.url
+        for value in page.locator("#id_requirement option").evaluate_all("os => os.map(o => o.value)"):
+            page.select_option("#id_requirement", value)
+            page.set_input_files("#id_file", files=[{"name": "材料.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"}])
+            page.click("#document-upload")
+            page.locator("#messages").wait_for()
+        login("clerk_jiayu")
+        page.goto(url)
+        page.screenshot(path=str(OUT / "window.png"), full_page=True)
+        page.click("#window-accept")
+        page.locator("#messages").wait_for()
         login("reviewer_jiayu")
+        page.goto("/applications/")
+        page.screenshot(path=str(OUT / "queue.png"))
         page.goto(url)
         page.wait_for_timeout(1000)
         page.screenshot(path=str(OUT / "review.png"), full_page=True)
