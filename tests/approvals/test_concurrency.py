@@ -7,6 +7,7 @@ import threading
 
 import pytest
 from django.db import connections
+from django.utils import translation
 
 from approvals.exceptions import StateConflict
 from approvals.services import step_decide, step_return, window_accept
@@ -28,7 +29,8 @@ def test_two_simultaneous_decisions_exactly_one_wins(users):
     def decide(name: str, action) -> None:
         try:
             barrier.wait(timeout=10)
-            action()
+            with translation.override("zh-hans"):  # each thread sets its own language
+                action()
             outcomes[name] = "applied"
         except StateConflict as exc:
             outcomes[name] = f"conflict: {exc}"
@@ -51,4 +53,4 @@ def test_two_simultaneous_decisions_exactly_one_wins(users):
     assert app.events.filter(action__in=["forwarded", "returned"]).count() == 1
     assert app.steps.count() == (2 if winner == "approve" else 1)
     loser_message = next(v for v in outcomes.values() if v.startswith("conflict"))
-    assert "your action was not applied" in loser_message
+    assert "您的操作未执行" in loser_message
