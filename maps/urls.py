@@ -17,6 +17,9 @@ urlpatterns = [
     path("api/site/check/", api.site_check, name="api-site-check"),
     path("api/overlap/", api.overlap, name="api-overlap"),
     path("api/layers/", api.layer_list, name="api-layer-list"),
+    path("api/applications/", api.application_list, name="api-application-list"),
+    path("api/applications/<int:pk>/", api.application_detail, name="api-application-detail"),
+    path("api/applications/<int:pk>/actions/", api.application_action, name="api-application-action"),
     path("api/layers/<slug:slug>/geojson/", api.layer_geojson, name="api-layer-geojson"),
     path("tiles/<slug:slug>/v<int:version>/<int:z>/<int:x>/<int:y>.pbf", geo.tile, name="layer-tile"),
 ]

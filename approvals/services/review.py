@@ -24,10 +24,11 @@ from approvals.choices import (
     StepState,
     TaskRole,
 )
+from approvals.clocks import application_deadlines
 from approvals.exceptions import DataCheckFailed, StateConflict
 from approvals.models import Application, ReviewStep
 from approvals.permissions import require
-from approvals.services.common import history, locked, notify, record, route, users_with
+from approvals.services.common import history, locked, notify, record, route, route_step, users_with
 from approvals.services.window import clean_reasons, data_check, failures, step_open
 from approvals.workdays import WorkdayCalendar
 
@@ -98,6 +99,14 @@ def step_modify(*, step: ReviewStep, by: AbstractBaseUser, changes: dict, ip: st
                 setattr(app, field, value)
         if not changed:
             return app
+        if "green_channel" in changed:
+            # the green channel has its own (shorter) limits: move the deadlines with it
+            cal = WorkdayCalendar()
+            app.statutory_due, app.promised_due = application_deadlines(cal=cal, application=app)
+            step.due_at = cal.add_working_days(step.opened_at, route_step(app, step.level).limit(green=app.green_channel))
+            step.full_clean()
+            step.save()
+            changed["promised_due"] = {"after": app.promised_due.isoformat()}
         app.full_clean()
         app.save()
         record(application=app, by=by, action=EventAction.MODIFIED, ip=ip, before=app.status,

@@ -1,9 +1,11 @@
-"""JSON API: site check, overlap analysis, layer list and bbox-limited layer GeoJSON."""
+"""JSON API: site check, overlap analysis, layers and bbox-limited layer GeoJSON; applications
+(GeoJSON list, detail with clocks, workflow actions under the same rules as the pages)."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.gis.geos import Polygon
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from rest_framework import status
@@ -12,7 +14,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from maps.serializers import LayerSerializer, ZoneFeatureSerializer
+from approvals import selectors as approval_selectors
+from approvals.exceptions import DataCheckFailed, NotPermitted, StateConflict
+from maps.actions import run_action
+from maps.serializers import ApplicationFeatureSerializer, LayerSerializer, ZoneFeatureSerializer, clock_data
 from parcels.exceptions import SpatialInputError
 from parcels.geo import AreaFigures, gk3_epsg
 from parcels.models import Layer
@@ -85,3 +90,60 @@ def layer_geojson(request: Request, slug: str) -> Response:
     # Layer versions change rarely; let the browser reuse a box for a minute.
     response["Cache-Control"] = "public, max-age=60"
     return response
+
+
+@api_view(["GET"])
+def application_list(request: Request) -> Response:
+    """The applications the user may see, as GeoJSON (newest first; `?queue=1` for the user's
+    work queue, green channel and nearest deadline first), at most 500."""
+    qs = approval_selectors.work_queue(user=request.user) if request.query_params.get("queue") in {"1", "true"} \
+        else approval_selectors.application_list(user=request.user)
+    return Response(ApplicationFeatureSerializer(qs[:500], many=True).data)
+
+
+def _application_body(application) -> dict:
+    [row] = approval_selectors.with_clocks([application])
+    return {
+        "id": application.pk,
+        "reference": application.reference,
+        "status": application.status,
+        "current_level": application.current_level,
+        "revision": application.revision,
+        "flags": row.flags,
+        "clocks": {k: clock_data(v) for k, v in (row.clocks or {}).items()},
+        "steps": [
+            {"number": step.number, "level": step.level, "division": step.division_id, "state": step.state, "outcome": step.outcome,
+             "comment": step.comment, "clock": clock_data(clock),
+             "tasks": [{"id": t.pk, "department": t.department.name, "role": t.role, "agrees": t.agrees, "opinion": t.opinion,
+                        "escalated": t.escalated, "clock": clock_data(tc)} for t, tc in tasks]}
+            for step, clock, tasks in approval_selectors.steps_with_clocks(application=application)
+        ],
+    }
+
+
+@api_view(["GET"])
+def application_detail(request: Request, pk: int) -> Response:
+    """One application's state, clocks, steps and department tasks (404 if not visible)."""
+    return Response(_application_body(approval_selectors.application_get(user=request.user, pk=pk)))
+
+
+@api_view(["POST"])
+def application_action(request: Request, pk: int) -> Response:
+    """`{"action": "window_accept" | "window_return" | "presign" | "accept" | "return" | "modify" |
+    "assign" | "opinion" | "decide", ...}` with the same fields as the page's forms (reasons as one
+    string, one per line; agrees as true/false). 404 not visible, 403 not allowed, 409 wrong state
+    or failed data check, 400 bad input; nothing is written on refusal."""
+    application = approval_selectors.application_get(user=request.user, pk=pk)
+    data = {k: ("1" if v is True else "0" if v is False else v) for k, v in request.data.items()}
+    try:
+        done = run_action(application=application, user=request.user, ip=request.META.get("REMOTE_ADDR"), data=data)
+    except NotPermitted as exc:
+        return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+    except DataCheckFailed as exc:
+        return Response({"detail": str(exc), "failed": [i.code for i in exc.items]}, status=status.HTTP_409_CONFLICT)
+    except StateConflict as exc:
+        return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+    except ValidationError as exc:
+        return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
+    application.refresh_from_db()
+    return Response({"detail": done, **_application_body(application)})

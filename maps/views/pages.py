@@ -10,17 +10,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from approvals import selectors as approval_selectors
 from approvals import services as approval_services
-from approvals.choices import ApplicationStatus, Level, Role, StepOutcome, StepState, TaskRole
+from approvals.choices import ApplicationStatus, Level, Role, StepState, TaskRole
 from approvals.exceptions import DataCheckFailed, NotPermitted, StateConflict
-from approvals.models import ApplicationKind, DepartmentTask
+from approvals.models import ApplicationKind
 from approvals.permissions import has_role
 from maps import builders
+from maps.actions import run_action
 from maps.forms import (
     ApplicationForm,
     AssignForm,
@@ -183,70 +184,13 @@ def application_print(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "maps/application_print.html", _detail_context(request, application))
 
 
-def _act(request: HttpRequest, application, action: str):
-    """Runs one workflow action from a POSTed form. Returns a success message; raises
-    ValidationError (bad input), NotPermitted, StateConflict or DataCheckFailed."""
-    user, ip, post = request.user, client_ip(request), request.POST
-
-    def valid(form):
-        if not form.is_valid():
-            raise ValidationError([f"{form.fields[f].label if f in form.fields else ''}: {e}".lstrip(": ") for f, errs in form.errors.items() for e in errs])
-        return form.cleaned_data
-
-    def step():
-        s = application.steps.filter(closed_at__isnull=True).first()
-        if s is None:
-            raise StateConflict(_("This application has no open review step; your action was not applied."))
-        return s
-
-    if action == "window_accept":
-        approval_services.window_accept(application=application, by=user, ip=ip)
-        return _("Accepted at the window; the clock has started.")
-    if action == "window_return":
-        approval_services.window_return(application=application, by=user, reasons=valid(ReasonsForm(post))["reasons"], ip=ip)
-        return _("Returned to the applicant.")
-    if action == "presign":
-        approval_services.step_presign(step=step(), by=user, ip=ip)
-        return _("Pre-signed.")
-    if action == "accept":
-        approval_services.step_accept(step=step(), by=user, ip=ip)
-        return _("Accepted at this level.")
-    if action == "return":
-        approval_services.step_return(step=step(), by=user, reasons=valid(ReasonsForm(post))["reasons"], ip=ip)
-        return _("Returned.")
-    if action == "modify":
-        approval_services.step_modify(step=step(), by=user, changes=valid(ModifyForm(post)), ip=ip)
-        return _("Changes saved and recorded.")
-    if action == "assign":
-        s = step()
-        data = valid(AssignForm(post, division=s.division))
-        approval_services.tasks_assign(step=s, by=user, lead=data["lead"], cooperating=list(data["cooperating"]), days=data["days"], ip=ip)
-        return _("Departments assigned.")
-    if action == "opinion":
-        task = get_object_or_404(DepartmentTask, pk=post.get("task"), step__application=application)
-        data = valid(OpinionForm(post))
-        approval_services.task_answer(task=task, by=user, opinion=data["opinion"], agrees=data["agrees"], ip=ip)
-        return _("Opinion recorded.")
-    if action == "decide":
-        data = valid(DecisionForm(post))
-        approval_services.step_decide(step=step(), by=user, outcome=data["outcome"], comment=data["comment"], ip=ip)
-        return {StepOutcome.FORWARDED: _("Approved and forwarded to the next level."), StepOutcome.APPROVED: _("Approved."),
-                StepOutcome.REJECTED: _("Rejected.")}[data["outcome"]]
-    if action == "document":
-        data = valid(DocumentForm(post, request.FILES, kind=application.kind))
-        approval_services.document_add(application=application, requirement=data["requirement"], upload=data["file"], by=user, ip=ip)
-        return _("Document added.")
-    raise ValidationError(_("Unknown action."))
-
-
 @login_required
 @require_POST
 def application_act(request: HttpRequest, pk: int) -> HttpResponse:
     """One workflow action on an application (form field `action`); 403/409/400 on refusal."""
     application = approval_selectors.application_get(user=request.user, pk=pk)
-    action = request.POST.get("action", "")
     try:
-        done = _act(request, application, action)
+        done = run_action(application=application, user=request.user, ip=client_ip(request), data=request.POST, files=request.FILES)
     except NotPermitted as exc:
         return HttpResponseForbidden(str(exc))
     except DataCheckFailed as exc:

@@ -267,7 +267,15 @@ def test_modify_is_recorded_with_before_and_after(users):
     window_accept(application=app, by=users["clerk_jiayu"])
     step_modify(step=open_step(app), by=users["reviewer_jiayu"], changes={"title": "厂房扩建（县级核定）", "green_channel": True}, ip="10.0.0.9")
     event = app.events.get(action="modified")
-    assert event.data["changed"] == {"title": {"before": "厂房扩建", "after": "厂房扩建（县级核定）"}, "green_channel": {"before": False, "after": True}}
+    changed = event.data["changed"]
+    assert (changed["title"], changed["green_channel"]) == ({"before": "厂房扩建", "after": "厂房扩建（县级核定）"}, {"before": False, "after": True})
+    # the green channel's shorter limits apply at once: 12 instead of 20 days, 3 instead of 5 at the county
+    app.refresh_from_db()
+    from approvals.workdays import WorkdayCalendar
+
+    cal = WorkdayCalendar()
+    assert app.promised_due == cal.add_working_days(app.accepted_at, 12)
+    assert open_step(app).due_at == cal.add_working_days(open_step(app).opened_at, 3)
     last = app.history.order_by("-pgh_id").first()
     assert (last.title, last.green_channel, last.pgh_context.metadata["ip"], last.pgh_context.metadata["user"]) == (
         "厂房扩建（县级核定）", True, "10.0.0.9", users["reviewer_jiayu"].pk)
