@@ -66,6 +66,7 @@ DEMO_DEPARTMENTS = {
 DEMO_ACCOUNTS = (
     DemoAccount("applicant", Role.APPLICANT, "421221", "applicant (Jiayu)"),
     DemoAccount("clerk_jiayu", Role.CLERK, "421221", "Jiayu county window clerk"),
+    DemoAccount("clerk_xianning", Role.CLERK, "421200", "Xianning city window clerk (sites crossing counties)"),
     DemoAccount("reviewer_jiayu", Role.REVIEWER, "421221", "Jiayu county reviewer"),
     DemoAccount("reviewer_chibi", Role.REVIEWER, "421281", "Chibi county reviewer"),
     DemoAccount("reviewer_xianning", Role.REVIEWER, "421200", "Xianning city reviewer"),

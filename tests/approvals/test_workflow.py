@@ -353,3 +353,22 @@ def test_due_soon_and_overdue_notices_are_sent_once(users):
     assert kinds == ["new_task", "due_soon", "overdue"]
     [row] = with_clocks([Application.objects.get(pk=app.pk)], now=at(2026, 12, 8, 9))
     assert "overdue" in row.flags
+
+
+def test_a_site_crossing_counties_starts_at_their_common_city(users):
+    """A box around a point of the Jiayu–Chibi border: it belongs to Xianning city, whose window
+    receives it, and its route starts at the city level."""
+    from parcels.models import Division
+
+    jiayu, chibi = Division.objects.get(code="421221"), Division.objects.get(code="421281")
+    point = jiayu.boundary.intersection(chibi.boundary).point_on_surface  # a point on their shared border
+    bbox = (point.x - 0.002, point.y - 0.002, point.x + 0.002, point.y + 0.002)
+    app = submit(users["applicant"], bbox=bbox)
+    assert app.division_id == "421200"
+    assert app.current_level == "city"
+    with pytest.raises(NotPermitted):
+        window_accept(application=app, by=users["clerk_jiayu"])
+    app = window_accept(application=app, by=users["clerk_xianning"])
+    step = open_step(app)
+    assert (step.level, step.division_id, app.current_level) == ("city", "421200", "city")
+    assert list(app.kind.route.values_list("level", flat=True))[1:] == ["city", "province", "nation"]
