@@ -16,7 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from maps.assets import localize
-from maps.elements import ExtraOverlays, RegisterMap, SiteDraw, TileLayers
+from maps.elements import ExtraOverlays, RegisterMap, RemotePieces, SiteDraw, TileLayers
 from parcels.selectors import active_layer_versions, division_outlines
 
 # Jiayu County seat (Yuyue town), lat/lon degrees: the demo's default view.
@@ -138,6 +138,16 @@ def add_overlap_pieces(m: folium.Map, pieces: dict[str, Any], verdicts: dict[str
         entries.append((layer.get_name(), label))
     # one switcher: the pieces join the control the tile layers made
     ExtraOverlays(entries=entries).add_to(m)
+
+
+def add_remote_pieces(m: folium.Map, *, url: str, verdicts: dict[str, str]) -> None:
+    """Overlap pieces loaded from `url` (GeoJSON FeatureCollection) once the map is up."""
+    RemotePieces(
+        url=url,
+        verdicts=verdicts,
+        rule_colors=RULE_COLORS,
+        labels={"overlap": str(_("overlap")), "layer": str(_("Layer")), "class": str(_("Class")), "area": str(_("Area (m²)"))},
+    ).add_to(m)
 
 
 def add_site_draw(m: folium.Map, *, input_id: str, output_id: str) -> None:

@@ -83,3 +83,21 @@ class ExtraOverlays(MacroElement):
         super().__init__()
         self._name = "ExtraOverlays"
         self.entries = entries
+
+
+class RemotePieces(MacroElement):
+    """Overlap pieces fetched from the server after the page loads (so a page stays small however
+    many zones a site meets): one switchable group per layer, outlined by the layer's verdict."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            OneMap.remotePieces({{ this._parent.get_name() }}, {{ this.config|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, *, url: str, verdicts: dict[str, str], rule_colors: dict[str, str], labels: dict[str, str]) -> None:
+        super().__init__()
+        self._name = "RemotePieces"
+        self.config = {"url": url, "verdicts": verdicts, "ruleColors": rule_colors, "labels": labels}

@@ -9,6 +9,7 @@ urlpatterns = [
     path("applications/<int:pk>/", pages.application_detail, name="application-detail"),
     path("applications/<int:pk>/act/", pages.application_act, name="application-act"),
     path("applications/<int:pk>/print/", pages.application_print, name="application-print"),
+    path("applications/<int:pk>/pieces.geojson", pages.application_pieces, name="application-pieces"),
     path("applications/<int:pk>/resubmit/", pages.application_resubmit, name="application-resubmit"),
     path("inbox/", pages.inbox, name="inbox"),
     path("applications/<int:pk>/overlap/rerun/", pages.application_overlap_rerun, name="application-overlap-rerun"),

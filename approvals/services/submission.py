@@ -36,6 +36,15 @@ def _site_division(site: MultiPolygon) -> Division:
     inside = [c for c in counties if c.boundary.contains(site)]
     if inside:
         return inside[0]
+    served = counties[0].boundary
+    for county in counties[1:]:
+        served = served.union(county.boundary)
+    # a small tolerance (1 m² in degrees² ≈ 1e-10) absorbs slivers where county boundaries do not quite meet
+    outside = site.difference(served)
+    if not outside.empty and outside.area > 1e-10:
+        raise SpatialInputError(
+            _("part of the site lies outside every county this platform serves (around %(lon).5f, %(lat).5f)")
+            % {"lon": outside.point_on_surface.x, "lat": outside.point_on_surface.y})
     ancestors = [_ancestors(c) for c in counties]
     common = [d for d in ancestors[0] if all(d in chain for chain in ancestors[1:])]
     return common[0]

@@ -9,8 +9,9 @@ from pathlib import Path
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -142,7 +143,7 @@ def _detail_context(request: HttpRequest, application) -> dict:
         "application": application,
         "row": row,
         "report": report,
-        "map": _report_map(report.result, report.pieces, json.loads(application.site.geojson)) if report else None,
+        "map": _application_map(application, report) if report else None,
         "events": application.events.select_related("actor").order_by("at", "id"),
         "history": approval_selectors.field_history(application=application),
         "parcels": application.parcels.all(),
@@ -169,6 +170,27 @@ def _detail_context(request: HttpRequest, application) -> dict:
         "document_form": DocumentForm(kind=application.kind) if own and application.status in (ApplicationStatus.SUBMITTED, ApplicationStatus.RETURNED) else None,
         "TaskRole": TaskRole,
     }
+
+
+def _application_map(application, report) -> builders.MapParts:
+    """The reviewer's map: every layer as tiles, the site, and the overlap pieces fetched separately."""
+    m = builders.base_map()
+    builders.add_divisions(m)
+    builders.add_layers(m)
+    builders.add_site(m, json.loads(application.site.geojson))
+    builders.add_remote_pieces(m, url=reverse("application-pieces", args=[application.pk]),
+                               verdicts={lr["layer"]: lr["verdict"] for lr in report.result["layers"]})
+    return builders.render(m)
+
+
+@login_required
+def application_pieces(request: HttpRequest, pk: int) -> JsonResponse:
+    """The latest overlap report's pieces (GeoJSON, EPSG:4490 lon/lat) for the map; 404 if not visible."""
+    application = approval_selectors.application_get(user=request.user, pk=pk)
+    report = approval_selectors.latest_overlap_report(application=application)
+    response = JsonResponse(report.pieces if report else {"type": "FeatureCollection", "features": []})
+    response["Content-Type"] = "application/geo+json"
+    return response
 
 
 @login_required

@@ -58,6 +58,15 @@ def test_site_outside_every_county_is_refused_and_nothing_is_written(users):
     assert Application.objects.count() == 0
 
 
+def test_site_partly_outside_the_served_counties_is_refused_and_nothing_is_written(users):
+    from approvals.models import Application
+
+    # the north of this box lies beyond Jiayu, in Wuhan (not served here)
+    with pytest.raises(SpatialInputError, match="part of the site lies outside every county"):
+        submit(users["applicant"], bbox=(113.87, 29.935, 113.975, 30.005))
+    assert Application.objects.count() == 0
+
+
 def test_site_in_chibi_goes_to_chibi(users):
     app = submit(users["applicant"], bbox=CHIBI_SITE)
     assert app.division_id == "421281"

@@ -53,6 +53,7 @@ def test_reviewer_journey_on_a_phone(browser: Browser, live_server, onemap, user
         assert box["height"] >= 250
         rows = page.locator("tr.overlap-row[data-class]:not([data-class=''])")
         expect(rows.first).to_be_visible()
+        page.wait_for_function("document.documentElement.dataset.piecesLoaded > 0")
         before = page.evaluate("[OneMap.map.getCenter().lat, OneMap.map.getCenter().lng]")
         rows.first.tap()
         expect(rows.first).to_have_class(re.compile("selected"))

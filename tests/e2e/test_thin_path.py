@@ -106,6 +106,7 @@ def test_construction_land_application_goes_through_four_levels_to_approval(page
     as_user(page, "reviewer_jiayu", app.pk)
     rows = page.locator("tr.overlap-row[data-class]:not([data-class=''])")
     expect(rows.first).to_be_visible()
+    page.wait_for_function("document.documentElement.dataset.piecesLoaded > 0")  # pieces come in their own request
     site_shape = shape(json.loads(app.site.geojson))
     checked = 0
     for i in range(rows.count()):

@@ -295,3 +295,23 @@ def test_vector_tiles_per_version_are_cached_and_immutable(client, onemap, setti
     assert client.get(reverse("layer-tile", kwargs={"slug": "landuse-survey", "version": 1, "z": 12, "x": x12, "y": y12})).status_code == 204
     assert client.get(reverse("layer-tile", kwargs={"slug": "landuse-survey", "version": 9, "z": 15, "x": x, "y": y})).status_code == 204
     assert client.get(reverse("layer-tile", kwargs={"slug": "landuse-survey", "version": 1, "z": 3, "x": 99, "y": 0})).status_code == 404
+
+
+def test_reviewer_page_stays_small_whatever_the_overlaps(client_as, users):
+    """The pieces come from their own URL (and layers as tiles), so the page's HTML does not grow
+    with the zones a site meets. A 9 km × 6.7 km site: its pieces alone weigh more than the limit."""
+    from approvals.services import window_accept
+    from tests.factories import submit as submit_box
+
+    app = submit_box(users["applicant"], bbox=(113.88, 29.935, 113.975, 29.995), title="大片区")
+    window_accept(application=app, by=users["clerk_jiayu"])
+    pieces = app.overlap_reports.get().pieces
+    assert len(json.dumps(pieces)) > 300_000
+    reviewer = client_as("reviewer_jiayu")
+    html = reviewer.get(reverse("application-detail", args=[app.pk])).content
+    assert len(html) < 300_000, len(html)
+    served = reviewer.get(reverse("application-pieces", args=[app.pk]))
+    assert served["Content-Type"] == "application/geo+json"
+    assert len(served.json()["features"]) == len(pieces["features"])
+    assert len(served.content) > 300_000  # the weight went to the separate request
+    assert client_as("reviewer_chibi").get(reverse("application-pieces", args=[app.pk])).status_code == 404

@@ -60,6 +60,36 @@
     OneMap.layersControl.addOverlay(layer, label);
   };
 
+  /* Overlap pieces fetched after the page loads: one group per layer in the layer switcher,
+   * outlined red where the layer's rule is broken; hover for class and area (m², ellipsoidal). */
+  OneMap.remotePieces = function (map, cfg) {
+    fetch(cfg.url, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
+      .then(function (r) { return r.json(); })
+      .then(function (fc) {
+        var groups = {};
+        (fc.features || []).forEach(function (f) {
+          var slug = f.properties.layer;
+          (groups[slug] = groups[slug] || []).push(f);
+        });
+        Object.keys(groups).forEach(function (slug) {
+          var verdict = cfg.verdicts[slug] || "info";
+          var first = groups[slug][0].properties;
+          var layer = L.geoJSON({ type: "FeatureCollection", features: groups[slug] }, {
+            style: function (f) {
+              return { color: cfg.ruleColors[verdict], weight: verdict === "conflict" ? 2 : 1, fillColor: f.properties.color, fillOpacity: 0.45 };
+            },
+            onEachFeature: function (f, l) {
+              var p = f.properties;
+              l.bindTooltip("<strong>" + p.layer_name + "</strong><br>" + p.class_code + " " + (p.class_name || "") + "<br>" + fmt(p.area_m2, 2) + " m²");
+            },
+          }).addTo(map);
+          OneMap.addOverlay(map, layer, first.layer_name + " (" + cfg.labels.overlap + ")");
+        });
+        map.fire("onemap:piecesloaded", { count: (fc.features || []).length });
+        document.documentElement.dataset.piecesLoaded = String((fc.features || []).length);
+      });
+  };
+
   /* Drawing a site: every change is sent to the server, which validates it and computes its area. */
   OneMap.siteDraw = function (map, cfg) {
     var drawn = new L.FeatureGroup().addTo(map);
