@@ -146,3 +146,88 @@ def report_is_stale(report: OverlapReport) -> bool:
     return used != active
 
 
+
+
+# --- planners' queries across applications ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApplicationHit:
+    """An application found by a planner's query, with its overlap with the chosen layer (m², as
+    of its latest overlap report) when a layer was chosen."""
+
+    application: Application
+    layer_overlap_m2: float | None
+
+
+def applications_query(*, user: AbstractBaseUser, year: int | None = None, kind: str = "", status: str = "",
+                       layer_slug: str = "", division_code: str = "") -> list[ApplicationHit]:
+    """Visible applications submitted in `year`, of `kind`, in `status`, in `division_code` (and the
+    divisions under it), whose site touches the active version of layer `layer_slug` (PostGIS)."""
+    from django.db.models import Exists, OuterRef
+
+    from parcels.models import Division, Zone
+
+    qs = visible_applications(user).select_related("division", "kind", "applicant")
+    if year:
+        qs = qs.filter(submitted_at__year=year)
+    if kind:
+        qs = qs.filter(kind_id=kind)
+    if status:
+        qs = qs.filter(status=status)
+    if division_code:
+        qs = qs.filter(covered_divisions_q(Division.objects.get(code=division_code)))
+    if layer_slug:
+        qs = qs.filter(Exists(Zone.objects.active().filter(layer_version__layer__slug=layer_slug, geom__intersects=OuterRef("site"))))
+    hits = []
+    for app in qs.order_by("-submitted_at"):
+        overlap = None
+        if layer_slug:
+            report = latest_overlap_report(application=app)
+            layer = next((lr for lr in report.result["layers"] if lr["layer"] == layer_slug), None) if report else None
+            overlap = layer["overlap_m2"] if layer else None
+        hits.append(ApplicationHit(app, overlap))
+    return hits
+
+
+def approved_area_by_county_and_class(*, user: AbstractBaseUser, year: int | None = None) -> list[dict]:
+    """Approved applications' site area (m²) per county and land-survey class, from each one's
+    latest overlap report (the land-use survey layer's classes), largest first."""
+    from parcels.choices import LayerKind
+    from parcels.models import Layer
+
+    survey = set(Layer.objects.filter(kind=LayerKind.LANDUSE_SURVEY).values_list("slug", flat=True))
+    totals: dict[tuple[str, str, str], float] = {}
+    qs = visible_applications(user).filter(status=ApplicationStatus.APPROVED).select_related("division")
+    if year:
+        qs = qs.filter(decided_at__year=year)
+    for app in qs:
+        report = latest_overlap_report(application=app)
+        for layer in report.result["layers"] if report else []:
+            if layer["layer"] not in survey:
+                continue
+            for c in layer["classes"]:
+                key = (app.division.name, c["code"], c["name"])
+                totals[key] = totals.get(key, 0.0) + c["area_m2"]
+    return [{"division": d, "class_code": code, "class_name": name, "area_m2": round(area, 2)}
+            for (d, code, name), area in sorted(totals.items(), key=lambda kv: -kv[1])]
+
+
+def dashboard(*, user: AbstractBaseUser, now: dt.datetime | None = None) -> dict:
+    """Counts by status, level and kind; open applications that are overdue; average working days
+    from acceptance to decision per kind against its statutory and promised limits."""
+    from django.db.models import Count
+
+    now = now or timezone.now()
+    apps = visible_applications(user)
+    by_status = dict(apps.values_list("status").annotate(n=Count("id")).order_by())
+    by_level = dict(apps.filter(status=ApplicationStatus.IN_REVIEW).values_list("current_level").annotate(n=Count("id")).order_by())
+    by_kind = dict(apps.values_list("kind").annotate(n=Count("id")).order_by())
+    open_rows = with_clocks(apps.filter(status__in=[ApplicationStatus.IN_REVIEW, ApplicationStatus.RETURNED]).select_related("kind", "division"), now=now)
+    cal = WorkdayCalendar()
+    processing: dict[str, list] = {}
+    for app in apps.filter(status__in=[ApplicationStatus.APPROVED, ApplicationStatus.REJECTED], accepted_at__isnull=False).select_related("kind"):
+        clocks = application_clocks(cal=cal, application=app, now=now)
+        processing.setdefault(app.kind_id, []).append(clocks["promised"].used)
+    return {"by_status": by_status, "by_level": by_level, "by_kind": by_kind,
+            "overdue": [r for r in open_rows if r.overdue], "processing": processing}

@@ -150,6 +150,23 @@ def add_remote_pieces(m: folium.Map, *, url: str, verdicts: dict[str, str]) -> N
     ).add_to(m)
 
 
+def add_cross_pieces(m: folium.Map, pieces: dict[str, Any]) -> None:
+    """Layer × layer intersections (display-simplified), one feature per class pair, fitted."""
+    if not pieces["features"]:
+        return
+    layer = folium.GeoJson(
+        pieces,
+        name=str(_("Intersections")),
+        control=False,
+        style_function=lambda f: {"color": "#cf1322", "weight": 1, "fillColor": f["properties"]["color"], "fillOpacity": 0.5},
+        tooltip=folium.GeoJsonTooltip(fields=["class_a", "name_a", "class_b", "name_b", "area_m2"],
+                                      aliases=["A", "", "B", "", str(_("Area (m²)"))]),
+    )
+    layer.add_to(m)
+    ExtraOverlays(entries=[(layer.get_name(), str(_("Intersections")))]).add_to(m)
+    m.fit_bounds(_bounds(pieces), max_zoom=16)
+
+
 def add_site_draw(m: folium.Map, *, input_id: str, output_id: str) -> None:
     SiteDraw(
         input_id=input_id,

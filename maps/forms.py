@@ -16,6 +16,7 @@ from parcels.choices import LayerKind, LayerRule
 from parcels.exceptions import SpatialInputError
 from parcels.geo import STORAGE_SRID
 from parcels.importers.boundary_txt import parse_boundary_txt
+from parcels.models import Division, Layer
 from parcels.site_input import parse_site_geojson
 
 
@@ -225,3 +226,57 @@ class LayerImportForm(forms.Form):
                 % {"name": upload.name, "size": upload.size, "limit": settings.ONEMAP_MAX_LAYER_UPLOAD_BYTES}
             )
         return upload
+
+
+class LayerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        from django.utils.translation import get_language
+
+        return obj.name_en if (get_language() or "").startswith("en") and obj.name_en else obj.name
+
+
+class DivisionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.code} {obj.name}"
+
+
+def _active_layers():
+    from parcels.selectors import active_layers
+
+    return active_layers()
+
+
+class LayerCrossForm(forms.Form):
+    """Two layers intersected inside a county (e.g. permanent farmland × land-use survey)."""
+
+    layer_a = LayerChoiceField(label=_("First layer"), queryset=Layer.objects.none(), to_field_name="slug")
+    layer_b = LayerChoiceField(label=_("Second layer"), queryset=Layer.objects.none(), to_field_name="slug")
+    division = DivisionChoiceField(label=_("Within"), queryset=Division.objects.filter(level__in=["county", "city"]), to_field_name="code")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["layer_a"].queryset = _active_layers()
+        self.fields["layer_b"].queryset = _active_layers()
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("layer_a") and data.get("layer_a") == data.get("layer_b"):
+            raise forms.ValidationError(_("Pick two different layers."))
+        return data
+
+
+class ApplicationQueryForm(forms.Form):
+    """Planners' query across applications (all fields optional)."""
+
+    year = forms.IntegerField(label=_("Year submitted"), required=False, min_value=2000, max_value=2100)
+    kind = KindChoiceField(label=_("Kind"), queryset=ApplicationKind.objects.all(), to_field_name="code", required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    layer = LayerChoiceField(label=_("Touches layer"), queryset=Layer.objects.none(), to_field_name="slug", required=False)
+    division = DivisionChoiceField(label=_("Division"), queryset=Division.objects.exclude(level="nation"), to_field_name="code", required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        from approvals.choices import ApplicationStatus
+
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", "—"), *ApplicationStatus.choices]
+        self.fields["layer"].queryset = _active_layers()

@@ -27,8 +27,8 @@ from django.utils import timezone
 
 from parcels.choices import LayerRule, Verdict
 from parcels.geo import STORAGE_SRID, AreaFigures, CollectionExtractPolygons, GeographyArea, gk3_epsg
-from parcels.models import LayerVersion, Parcel, Zone
-from parcels.sql import geometry_areas, zone_overlap_by_class
+from parcels.models import Layer, LayerVersion, Parcel, Zone
+from parcels.sql import geometry_areas, layer_cross_overlap, zone_overlap_by_class
 
 # Overlaps smaller than this (m²) are floating-point noise of the intersection, not a conflict.
 TOLERANCE_M2 = 0.01
@@ -188,3 +188,44 @@ def overlap_analyse(*, site: MultiPolygon, layers: list[str] | None = None, piec
         pieces={"type": "FeatureCollection", "features": _pieces(site, versions) if pieces else []},
         layer_version_ids=[v.pk for v in versions],
     )
+
+
+@dataclass(frozen=True)
+class CrossResult:
+    """Two layers intersected inside an area: rows per class pair (m², ha, mu) and display pieces."""
+
+    layer_a: Layer
+    layer_b: Layer
+    area_m2: float
+    rows: list[dict[str, Any]]
+    pieces: dict[str, Any]
+
+    @property
+    def total_m2(self) -> float:
+        return sum(r["area_m2"] for r in self.rows)
+
+    @property
+    def total(self) -> AreaFigures:
+        return AreaFigures(self.total_m2)
+
+
+def layers_cross(*, layer_a: Layer, layer_b: Layer, area: MultiPolygon) -> CrossResult:
+    """Where two layers' active versions overlap inside `area` (e.g. permanent farmland × land-use
+    survey in a county), per class pair. Areas are ellipsoidal m² of the exact intersections; the
+    pieces are simplified for display only (by 1/20000 of the area's span).
+    Precondition: both layers have an active version; `area` is valid, SRID 4490."""
+    va = layer_a.versions.get(is_active=True)
+    vb = layer_b.versions.get(is_active=True)
+    xmin, ymin, xmax, ymax = area.extent
+    simplify = max(xmax - xmin, ymax - ymin) / 20000  # ~1/20000 of the span: invisible at any zoom that shows it all
+    rows = layer_cross_overlap(version_a=va.pk, version_b=vb.pk, area=area, simplify_deg=simplify, tolerance_m2=TOLERANCE_M2)
+    features = []
+    for r in rows:
+        geometry = r.pop("geometry")
+        r.update(AreaFigures(r["area_m2"]).as_dict())
+        if geometry:
+            features.append({"type": "Feature", "geometry": json.loads(geometry),
+                             "properties": {"class_a": r["class_a"], "name_a": r["name_a"], "class_b": r["class_b"],
+                                            "name_b": r["name_b"], "area_m2": r["area_m2"], "color": layer_a.color}})
+    site_m2, _planar = geometry_areas(area, gk3_epsg(area.centroid.x))
+    return CrossResult(layer_a, layer_b, site_m2, rows, {"type": "FeatureCollection", "features": features})

@@ -150,3 +150,41 @@ def zone_tile(*, layer_version_id: int, z: int, x: int, y: int, extent: int) -> 
         cursor.execute(sql, {"z": z, "x": x, "y": y, "extent": extent, "version": layer_version_id})
         row = cursor.fetchone()
     return bytes(row[0]) if row and row[0] is not None else b""
+
+
+def layer_cross_overlap(*, version_a: int, version_b: int, area: GEOSGeometry, simplify_deg: float, tolerance_m2: float) -> list[dict]:
+    """Intersections of two layer versions' zones inside `area` (4490), per pair of classes:
+    area in m² (ellipsoidal, of the exact intersection), number of zone pairs, and the pieces
+    (simplified by `simplify_deg` for display only) as a GeoJSON geometry string.
+
+    Raw SQL: a spatial self-join of the zone table with the intersection computed once per pair
+    and reused for the area and the displayed geometry, which the ORM cannot say.
+    """
+    sql = """
+        WITH pairs AS (
+            SELECT za.class_code AS code_a, za.class_name AS name_a, zb.class_code AS code_b, zb.class_name AS name_b,
+                   ST_Intersection(za.geom, zb.geom) AS geom,
+                   ST_CoveredBy(za.geom, ST_GeomFromEWKB(%(area)s)) OR ST_CoveredBy(zb.geom, ST_GeomFromEWKB(%(area)s)) AS inside
+            FROM parcels_zone za
+            JOIN parcels_zone zb ON zb.layer_version_id = %(b)s AND ST_Intersects(za.geom, zb.geom)
+            WHERE za.layer_version_id = %(a)s AND ST_Intersects(za.geom, ST_GeomFromEWKB(%(area)s))
+        ), clipped AS (
+            -- only pairs not wholly inside the area are clipped to it (the expensive case)
+            SELECT code_a, name_a, code_b, name_b,
+                   ST_CollectionExtract(CASE WHEN inside THEN geom ELSE ST_Intersection(geom, ST_GeomFromEWKB(%(area)s)) END, 3) AS geom
+            FROM pairs
+        )
+        SELECT code_a, max(name_a), code_b, max(name_b), sum(ST_Area(geom::geography, true)), count(*),
+               ST_AsGeoJSON(ST_SimplifyPreserveTopology(ST_CollectionExtract(ST_Collect(geom), 3), %(simplify)s), 7)
+        FROM clipped WHERE NOT ST_IsEmpty(geom)
+        GROUP BY code_a, code_b
+        HAVING sum(ST_Area(geom::geography, true)) > %(tol)s
+        ORDER BY 5 DESC
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"a": version_a, "b": version_b, "area": bytes(area.ewkb), "simplify": simplify_deg, "tol": tolerance_m2})
+        rows = cursor.fetchall()
+    return [
+        {"class_a": ca, "name_a": na or "", "class_b": cb, "name_b": nb or "", "area_m2": float(area_m2), "pairs": n, "geometry": geom}
+        for ca, na, cb, nb, area_m2, n, geom in rows
+    ]

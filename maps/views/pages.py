@@ -23,11 +23,14 @@ from approvals.models import ApplicationKind
 from approvals.permissions import has_role
 from maps import builders
 from maps.actions import run_action
+from maps.exports import FORMATS, export
 from maps.forms import (
     ApplicationForm,
+    ApplicationQueryForm,
     AssignForm,
     DecisionForm,
     DocumentForm,
+    LayerCrossForm,
     LayerImportForm,
     ModifyForm,
     OpinionForm,
@@ -37,7 +40,7 @@ from maps.forms import (
 )
 from parcels.exceptions import SpatialInputError
 from parcels.models import LayerVersion
-from parcels.overlap import overlap_analyse
+from parcels.overlap import layers_cross, overlap_analyse
 from parcels.services import layer_import_file
 
 SITE_INPUT_ID = "id_site_geojson"
@@ -336,3 +339,92 @@ def layer_import(request: HttpRequest) -> HttpResponse:
         {"form": form, "summary": summary, "versions": LayerVersion.objects.select_related("layer", "imported_by").order_by("layer__sort_order", "layer__slug", "-version")},
         status=status,
     )
+
+
+def _planner_or_403(request: HttpRequest) -> HttpResponse | None:
+    if not has_role(request.user, Role.PLANNER):
+        return HttpResponseForbidden(_("The overlap query is for planners."))
+    return None
+
+
+@login_required
+def planner_layers(request: HttpRequest) -> HttpResponse:
+    """Two layers intersected inside a division, per class pair: table, chart, map; CSV/XLSX/GeoJSON."""
+    if (denied := _planner_or_403(request)) is not None:
+        return denied
+    form = LayerCrossForm(request.GET if "layer_a" in request.GET else None, initial={"division": "421221"})
+    context: dict = {"form": form}
+    if form.is_bound and form.is_valid():
+        division = form.cleaned_data["division"]
+        result = layers_cross(layer_a=form.cleaned_data["layer_a"], layer_b=form.cleaned_data["layer_b"], area=division.boundary)
+        fmt = request.GET.get("format")
+        if fmt in FORMATS:
+            columns = [("class_a", _("Class (first layer)")), ("name_a", _("Name")), ("class_b", _("Class (second layer)")),
+                       ("name_b", _("Name")), ("area_m2", "m²"), ("area_ha", "ha"), ("area_mu", _("mu")), ("pairs", _("Zone pairs"))]
+            return export(fmt=fmt, filename=f"{result.layer_a.slug}-x-{result.layer_b.slug}-{division.code}", columns=columns,
+                          rows=result.rows, features=result.pieces["features"])
+        m = builders.base_map()
+        builders.add_divisions(m)
+        builders.add_cross_pieces(m, result.pieces)
+        context.update({"result": result, "division": division, "map": builders.render(m),
+                        "chart_rows": [(f"{r['class_a']}×{r['class_b']} {r['name_b']}", r["area_ha"]) for r in result.rows[:12]],
+                        "query": request.GET.urlencode()})
+    return render(request, "maps/planner_layers.html", context, status=400 if form.is_bound and not form.is_valid() else 200)
+
+
+@login_required
+def planner_applications(request: HttpRequest) -> HttpResponse:
+    """Queries across applications (year, kind, status, a layer their site touches, division),
+    approved area per county and land class; CSV/XLSX/GeoJSON."""
+    if (denied := _planner_or_403(request)) is not None:
+        return denied
+    form = ApplicationQueryForm(request.GET or None)
+    context: dict = {"form": form}
+    if form.is_valid():
+        data = form.cleaned_data
+        hits = approval_selectors.applications_query(
+            user=request.user, year=data["year"], kind=data["kind"].code if data["kind"] else "", status=data["status"],
+            layer_slug=data["layer"].slug if data["layer"] else "", division_code=data["division"].code if data["division"] else "")
+        approved = approval_selectors.approved_area_by_county_and_class(user=request.user, year=data["year"])
+        rows = [{"reference": h.application.reference, "title": h.application.title, "kind": h.application.kind.label,
+                 "status": h.application.get_status_display(), "division": h.application.division.name,
+                 "submitted_at": h.application.submitted_at.strftime("%Y-%m-%d"), "site_area_m2": round(h.application.site_area_m2, 2),
+                 "layer_overlap_m2": h.layer_overlap_m2} for h in hits]
+        fmt = request.GET.get("format")
+        if fmt in FORMATS:
+            columns = [("reference", _("Reference")), ("title", _("Title")), ("kind", _("Kind")), ("status", _("Status")),
+                       ("division", _("Division")), ("submitted_at", _("Submitted")), ("site_area_m2", _("Site area (m²)")),
+                       ("layer_overlap_m2", _("Overlap with the layer (m²)"))]
+            features = [{"type": "Feature", "geometry": json.loads(h.application.site.geojson), "properties": row} for h, row in zip(hits, rows, strict=True)]
+            return export(fmt=fmt, filename="applications", columns=columns, rows=rows, features=features)
+        by_county: dict[str, float] = {}
+        for a in approved:
+            by_county[a["division"]] = by_county.get(a["division"], 0.0) + a["area_m2"]
+        context.update({"rows": rows, "approved": approved, "query": request.GET.urlencode(),
+                        "total_m2": sum(r["site_area_m2"] for r in rows),
+                        "county_chart": [(name, round(m2 / 10000, 4)) for name, m2 in sorted(by_county.items(), key=lambda kv: -kv[1])]})
+    return render(request, "maps/planner_applications.html", context)
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Counts by status, level and kind, the overdue list and processing times against the limits."""
+    if not any(has_role(request.user, r) for r in (Role.CLERK, Role.REVIEWER, Role.DEPARTMENT_REVIEWER, Role.PLANNER, Role.ADMIN)):
+        return HttpResponseForbidden(_("The dashboard is for the bureau's staff."))
+    stats = approval_selectors.dashboard(user=request.user)
+    kinds = {k.code: k for k in ApplicationKind.objects.all()}
+    statuses, levels = dict(ApplicationStatus.choices), dict(Level.choices)
+    processing = []
+    for code, used in stats["processing"].items():
+        kind = kinds[code]
+        average = sum(used) / len(used)
+        processing.append({"kind": kind, "count": len(used), "average": average, "rows": [(str(_("average")), float(average))],
+                           "markers": [(str(_("promised")), float(kind.promised_days))]
+                           + ([(str(_("statutory")), float(kind.statutory_days))] if kind.statutory_days is not None else [])})
+    return render(request, "maps/dashboard.html", {
+        "status_rows": [(str(statuses.get(k, k)), v) for k, v in sorted(stats["by_status"].items())],
+        "level_rows": [(str(levels.get(k, k)), v) for k, v in sorted(stats["by_level"].items())],
+        "kind_rows": [(kinds[k].label if k in kinds else k, v) for k, v in sorted(stats["by_kind"].items())],
+        "overdue": stats["overdue"],
+        "processing": processing,
+    })
