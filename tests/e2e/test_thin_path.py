@@ -206,3 +206,28 @@ def test_invalid_drawn_site_shows_the_error(page: Page, onemap):
         "OneMap.loadSite({type: 'Polygon', coordinates: [[[113.93, 29.95], [113.94, 29.96], [113.94, 29.95], [113.93, 29.96], [113.93, 29.95]]]})"
     )
     expect(page.locator("#site-area.error")).to_contain_text("Self-intersection")
+
+
+def test_planner_intersects_two_layers_and_downloads_the_table(page: Page, onemap, tmp_path):
+    login(page, "planner", DEMO_PASSWORD)
+    page.goto("/planner/layers/")
+    page.select_option("#id_layer_a", "permanent-farmland")
+    page.select_option("#id_layer_b", "landuse-survey")
+    page.select_option("#id_division", "421221")
+    page.click("#run-cross")
+    expect(page.locator("#cross-table tr.cross-row").first).to_be_visible()
+    rows = page.locator("#cross-table tr.cross-row")
+    shown = sum(float(rows.nth(i).get_attribute("data-area-m2")) for i in range(rows.count()))
+    assert shown == pytest.approx(number(page.text_content("#cross-total-m2")), abs=0.01)
+    # the intersections are on the map and the chart is drawn
+    page.wait_for_function("document.querySelectorAll('.leaflet-overlay-pane path').length >= 1")
+    expect(page.locator("figure.chart svg rect").first).to_be_visible()
+    with page.expect_download() as download:
+        page.click("#export-xlsx")
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(saved).active
+    assert sheet.max_row == rows.count() + 1
+    assert sum(sheet.cell(row=r, column=5).value for r in range(2, sheet.max_row + 1)) == pytest.approx(shown, abs=0.05)
