@@ -167,12 +167,24 @@ def add_cross_pieces(m: folium.Map, pieces: dict[str, Any]) -> None:
     m.fit_bounds(_bounds(pieces), max_zoom=16)
 
 
-def add_site_draw(m: folium.Map, *, input_id: str, output_id: str) -> None:
+def add_site_draw(m: folium.Map, *, input_id: str, output_id: str, precheck_id: str = "site-precheck",
+                  file_input_id: str = "id_site_file") -> None:
+    """Drawing and uploading a site: live area, the instant pre-check against every layer, the
+    upload preview and errors pinned on the map."""
     SiteDraw(
         input_id=input_id,
         output_id=output_id,
         check_url=reverse("api-site-check"),
+        extra={"overlapUrl": reverse("api-overlap"), "previewUrl": reverse("api-site-preview"),
+               "precheck": precheck_id, "fileInput": file_input_id},
         labels={
+            "precheck": _("Pre-check against the one-map layers"),
+            "conflict": _("conflict"),
+            "ok": _("fine"),
+            "info": _("for information"),
+            "preview": _("Preview of the uploaded file: check it on the map, then submit."),
+            "warnings": _("Warnings"),
+            "errorHere": _("the problem is here"),
             "empty": _("Draw the site boundary with the polygon or rectangle tool."),
             "checking": _("Computing area…"),
             "invalid": _("Invalid site:"),

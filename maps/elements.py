@@ -60,10 +60,10 @@ class SiteDraw(JSCSSMixin, MacroElement):
     default_js = [("leaflet_draw_js", "leaflet.draw.js"), *_ONEMAP_JS]
     default_css = [("leaflet_draw_css", "leaflet.draw.css")]
 
-    def __init__(self, *, input_id: str, output_id: str, check_url: str, labels: dict[str, str]) -> None:
+    def __init__(self, *, input_id: str, output_id: str, check_url: str, labels: dict[str, str], extra: dict | None = None) -> None:
         super().__init__()
         self._name = "SiteDraw"
-        self.config = {"input": input_id, "output": output_id, "checkUrl": check_url, "labels": labels}
+        self.config = {"input": input_id, "output": output_id, "checkUrl": check_url, "labels": labels, **(extra or {})}
 
 
 class ExtraOverlays(MacroElement):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 from django import forms
@@ -39,18 +40,60 @@ def _txt_parts(data: bytes, source: str) -> tuple[MultiPolygon, list[SitePart], 
     return site, parts, list(parsed.warnings)
 
 
+SITE_FILE_SUFFIXES = (".geojson", ".json", ".txt", ".zip", ".kml")
+
+
+def _vector_site(data: bytes, name: str) -> MultiPolygon:
+    """A zipped Shapefile or KML read through GDAL (any CRS it declares → 4490): its polygons."""
+    import tempfile
+    from pathlib import Path
+
+    from shapely import union_all
+    from shapely.geometry import MultiPolygon as ShapelyMulti
+
+    from parcels.importers.readers import read_any
+
+    with tempfile.TemporaryDirectory(prefix="onemap-site-") as folder:
+        path = Path(folder) / f"site{Path(name).suffix.lower()}"
+        path.write_bytes(data)
+        source = read_any(path)
+    polygons = [g for g in source.geoms if g is not None and g.geom_type in ("Polygon", "MultiPolygon")]
+    if not polygons:
+        raise SpatialInputError(_("contains no polygons"), source=name)
+    merged = union_all(polygons)
+    merged = merged if merged.geom_type == "MultiPolygon" else ShapelyMulti([merged])
+    return parse_site_geojson(json.dumps(merged.__geo_interface__), source=name)
+
+
+def site_from_upload(upload) -> tuple[MultiPolygon, list[SitePart] | None, list[str]]:
+    """Site, parcels (TXT only) and warnings from an uploaded file; SpatialInputError otherwise."""
+    name = upload.name or "upload"
+    if upload.size > settings.ONEMAP_MAX_UPLOAD_BYTES:
+        raise SpatialInputError(
+            _("file is %(size)d bytes; the limit is %(limit)d bytes") % {"size": upload.size, "limit": settings.ONEMAP_MAX_UPLOAD_BYTES},
+            source=name,
+        )
+    lower = name.lower()
+    data = upload.read()
+    if lower.endswith(".txt"):
+        return _txt_parts(data, name)
+    if lower.endswith((".zip", ".kml")):
+        return _vector_site(data, name), None, []
+    return parse_site_geojson(data, source=name), None, []
+
+
 class SiteForm(forms.Form):
-    """A site drawn on the map (GeoJSON in a hidden field) or uploaded: GeoJSON, or the national
-    boundary-point TXT (one parcel per [地块坐标] block, with declared areas)."""
+    """A site drawn on the map (GeoJSON in a hidden field) or uploaded: GeoJSON, the national
+    boundary-point TXT (one parcel per [地块坐标] block, with declared areas), a zipped Shapefile or KML."""
 
     site_geojson = forms.CharField(widget=forms.HiddenInput(attrs={"id": "id_site_geojson"}), required=False)
     site_file = forms.FileField(
         label=_("Or upload a file"),
         required=False,
-        widget=forms.ClearableFileInput(attrs={"accept": ".geojson,.json,.txt,application/geo+json,text/plain"}),
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(SITE_FILE_SUFFIXES) + ",application/geo+json,text/plain"}),
         help_text=_(
-            "A boundary-point coordinate file (.txt, 勘测定界界址点坐标交换格式) or GeoJSON: polygons in "
-            "longitude/latitude (CGCS2000 or WGS84) or with an EPSG crs member."
+            "A boundary-point coordinate file (.txt, 勘测定界界址点坐标交换格式), GeoJSON (longitude/latitude, "
+            "CGCS2000 or WGS84, or with an EPSG crs member), a zipped Shapefile (.zip) or KML."
         ),
     )
 
@@ -59,16 +102,7 @@ class SiteForm(forms.Form):
         upload = data.get("site_file")
         try:
             if upload:
-                if upload.size > settings.ONEMAP_MAX_UPLOAD_BYTES:
-                    raise SpatialInputError(
-                        _("file is %(size)d bytes; the limit is %(limit)d bytes")
-                        % {"size": upload.size, "limit": settings.ONEMAP_MAX_UPLOAD_BYTES},
-                        source=upload.name,
-                    )
-                if upload.name.lower().endswith(".txt"):
-                    data["site"], data["parts"], data["warnings"] = _txt_parts(upload.read(), upload.name)
-                else:
-                    data["site"] = parse_site_geojson(upload.read(), source=upload.name)
+                data["site"], data["parts"], data["warnings"] = site_from_upload(upload)
             elif data.get("site_geojson"):
                 data["site"] = parse_site_geojson(data["site_geojson"], source=str(_("drawn site")))
             else:

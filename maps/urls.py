@@ -19,6 +19,7 @@ urlpatterns = [
     path("dashboard/", pages.dashboard, name="dashboard"),
     path("layers/import/", pages.layer_import, name="layer-import"),
     path("api/site/check/", api.site_check, name="api-site-check"),
+    path("api/site/preview/", api.site_preview, name="api-site-preview"),
     path("api/overlap/", api.overlap, name="api-overlap"),
     path("api/layers/", api.layer_list, name="api-layer-list"),
     path("api/applications/", api.application_list, name="api-application-list"),

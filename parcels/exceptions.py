@@ -6,9 +6,12 @@ from __future__ import annotations
 class SpatialInputError(ValueError):
     """Input geometry or file that cannot be used; the message says where and why."""
 
-    def __init__(self, message: str, *, source: str | None = None, location: str | None = None) -> None:
+    def __init__(self, message: str, *, source: str | None = None, location: str | None = None,
+                 points: list[tuple[float, float]] | None = None) -> None:
         self.source = source
         self.location = location
+        # where on the map the problem is (lon, lat in EPSG:4490), when it can be pinned to points
+        self.points = points or []
         parts = [p for p in (source, location) if p]
         super().__init__(f"{': '.join(parts)}: {message}" if parts else message)
         self.detail = message

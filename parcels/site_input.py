@@ -58,14 +58,38 @@ def _polygons(geometry: dict[str, Any], where: str, source: str) -> list[dict[st
     )
 
 
-def _check_ring(ring: list[Any], where: str, source: str) -> None:
+def _lonlat(points: list[Any], srid: int) -> list[tuple[float, float]]:
+    """Positions of the document (in `srid`) as lon/lat in 4490 for pinning an error on the map."""
+    out = []
+    for p in points:
+        try:
+            point = GEOSGeometry(f"SRID={srid};POINT({float(p[0])} {float(p[1])})")
+            if srid != STORAGE_SRID:
+                point.transform(STORAGE_SRID)
+        except (GEOSException, ValueError, TypeError, IndexError):
+            continue
+        out.append((round(point.x, 7), round(point.y, 7)))
+    return out
+
+
+# GEOS names the place of an invalidity: "Self-intersection[113.94 29.955]"
+_GEOS_POINT = re.compile(r"\[(-?[0-9.]+(?:e-?[0-9]+)?) (-?[0-9.]+(?:e-?[0-9]+)?)\]")
+
+
+def _reason_points(reason: str) -> list[tuple[float, float]]:
+    return [(float(x), float(y)) for x, y in _GEOS_POINT.findall(reason)]
+
+
+def _check_ring(ring: list[Any], where: str, source: str, srid: int = STORAGE_SRID) -> None:
     if not isinstance(ring, list) or len(ring) < 4:
-        raise InvalidGeometryError(_("ring has fewer than 4 points"), source=source, location=where)
+        raise InvalidGeometryError(_("ring has fewer than 4 points"), source=source, location=where,
+                                   points=_lonlat(ring[:1], srid) if isinstance(ring, list) else None)
     if ring[0] != ring[-1]:
         raise InvalidGeometryError(
             _("ring is not closed (first point %(first)s, last point %(last)s)") % {"first": ring[0], "last": ring[-1]},
             source=source,
             location=where,
+            points=_lonlat([ring[0], ring[-1]], srid),
         )
 
 
@@ -136,7 +160,7 @@ def parse_site_geojson(data: str | bytes | dict[str, Any], *, source: str = "Geo
                 raise InvalidGeometryError(_("empty polygon"), source=source, location=label)
             for r_index, ring in enumerate(rings):
                 where = _("%(label)s, polygon %(p)d, ring %(r)d") % {"label": label, "p": p_index + 1, "r": r_index + 1}
-                _check_ring(ring, where, source)
+                _check_ring(ring, where, source, srid)
             where = _("%(label)s, polygon %(p)d") % {"label": label, "p": p_index + 1}
             try:
                 poly = GEOSGeometry(json.dumps(poly_json))
@@ -148,7 +172,8 @@ def parse_site_geojson(data: str | bytes | dict[str, Any], *, source: str = "Geo
             _check_lonlat(poly, where, source)
             if not poly.valid:
                 raise InvalidGeometryError(
-                    _("invalid polygon: %(reason)s") % {"reason": poly.valid_reason}, source=source, location=where
+                    _("invalid polygon: %(reason)s") % {"reason": poly.valid_reason}, source=source, location=where,
+                    points=_reason_points(poly.valid_reason),
                 )
             if poly.area <= MIN_AREA_DEG2:
                 raise InvalidGeometryError(_("polygon has zero area"), source=source, location=where)
@@ -157,6 +182,7 @@ def parse_site_geojson(data: str | bytes | dict[str, Any], *, source: str = "Geo
     site = MultiPolygon(polygons, srid=STORAGE_SRID)
     if not site.valid:
         raise InvalidGeometryError(
-            _("the site's polygons overlap each other: %(reason)s") % {"reason": site.valid_reason}, source=source
+            _("the site's polygons overlap each other: %(reason)s") % {"reason": site.valid_reason}, source=source,
+            points=_reason_points(site.valid_reason),
         )
     return site

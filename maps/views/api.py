@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.contrib.gis.geos import Polygon
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from rest_framework import status
-from rest_framework.decorators import api_view, permission_classes
+from rest_framework.decorators import api_view, parser_classes, permission_classes
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,6 +20,7 @@ from rest_framework.response import Response
 from approvals import selectors as approval_selectors
 from approvals.exceptions import DataCheckFailed, NotPermitted, StateConflict
 from maps.actions import run_action
+from maps.forms import site_from_upload
 from maps.serializers import ApplicationFeatureSerializer, LayerSerializer, ZoneFeatureSerializer, clock_data
 from parcels.exceptions import SpatialInputError
 from parcels.geo import AreaFigures, gk3_epsg
@@ -33,13 +37,18 @@ def _site_from(request: Request):
     return parse_site_geojson(request.data, source=_("request body"))
 
 
+def _refusal(exc: SpatialInputError) -> Response:
+    """400 with the message and, when the problem can be pinned, its points (lon, lat, 4490)."""
+    return Response({"detail": str(exc), "points": [list(p) for p in exc.points]}, status=status.HTTP_400_BAD_REQUEST)
+
+
 @api_view(["POST"])
 def site_check(request: Request) -> Response:
     """Validates a drawn or uploaded site and returns its area (ellipsoidal and GK planar)."""
     try:
         site = _site_from(request)
     except SpatialInputError as exc:
-        return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        return _refusal(exc)
     epsg = gk3_epsg(site.centroid.x)
     ellipsoidal, planar = geometry_areas(site, epsg)
     return Response({**AreaFigures(ellipsoidal).as_dict(), "gk_area_m2": round(planar, 2), "gk_epsg": epsg, "parts": len(site)})
@@ -147,3 +156,28 @@ def application_action(request: Request, pk: int) -> Response:
         return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
     application.refresh_from_db()
     return Response({"detail": done, **_application_body(application)})
+
+
+@api_view(["POST"])
+@parser_classes([MultiPartParser])
+def site_preview(request: Request) -> Response:
+    """An uploaded site file (`file`: TXT, GeoJSON, zipped Shapefile or KML) read as the submission
+    would read it, for the applicant to confirm on the map: the site (GeoJSON, 4490), its areas,
+    its parcels and the reader's warnings; or the error and where it is."""
+    upload = request.FILES.get("file")
+    if upload is None:
+        return Response({"detail": _("no file"), "points": []}, status=status.HTTP_400_BAD_REQUEST)
+    try:
+        site, parts, warnings = site_from_upload(upload)
+    except SpatialInputError as exc:
+        return _refusal(exc)
+    epsg = gk3_epsg(site.centroid.x)
+    ellipsoidal, planar = geometry_areas(site, epsg)
+    return Response({
+        "site": json.loads(site.geojson),
+        **AreaFigures(ellipsoidal).as_dict(),
+        "gk_area_m2": round(planar, 2),
+        "gk_epsg": epsg,
+        "parts": [{"name": p.name, "land_class": p.land_class, "declared_area_m2": p.declared_area_m2} for p in parts or []] or len(site),
+        "warnings": warnings,
+    })

@@ -73,6 +73,9 @@ def test_construction_land_application_goes_through_four_levels_to_approval(page
     page.fill("#id_purpose", "仓储物流用地")
     draw_polygon(page)
     expect(page.locator("#site-area .area-m2")).to_be_visible()
+    # the instant pre-check lists every layer with its verdict before anything is submitted
+    expect(page.locator("#site-precheck li")).to_have_count(5)
+    expect(page.locator("#site-precheck li.verdict-conflict").first).to_be_visible()
 
     drawn = json.loads(page.input_value("#id_site_geojson"))
     drawn_shape = shape(drawn["features"][0]["geometry"])
@@ -231,3 +234,37 @@ def test_planner_intersects_two_layers_and_downloads_the_table(page: Page, onema
     sheet = load_workbook(saved).active
     assert sheet.max_row == rows.count() + 1
     assert sum(sheet.cell(row=r, column=5).value for r in range(2, sheet.max_row + 1)) == pytest.approx(shown, abs=0.05)
+
+
+def test_applicant_previews_an_uploaded_txt_then_submits_it(page: Page, onemap, fixtures_dir):
+    login(page, "applicant", DEMO_PASSWORD)
+    page.goto("/applications/new/")
+    page.set_input_files("#id_site_file", str(fixtures_dir / "txt" / "multi_parcel.txt"))
+    # the server reads it as the submission will: dashed preview on the map, areas, parcels, pre-check
+    expect(page.locator("#site-area .preview-note")).to_be_visible()
+    expect(page.locator("#site-precheck li").first).to_be_visible()
+    page.wait_for_function("document.querySelectorAll('.leaflet-overlay-pane path.site-preview').length >= 1")
+    preview_m2 = number(page.text_content("#site-area .area-m2"))
+    page.fill("#id_title", "报盘文件项目")
+    page.fill("#id_purpose", "工业用地")
+    page.click("#submit-application")
+    page.wait_for_url(re.compile(r"/applications/\d+/$"))
+    app = Application.objects.get()
+    assert app.parcels.count() >= 2
+    assert_area_close(app.site_area_m2, preview_m2)
+
+
+def test_an_invalid_upload_is_pinned_on_the_map(page: Page, onemap, tmp_path):
+    bowtie = {"type": "Polygon", "coordinates": [[[113.93, 29.95], [113.94, 29.96], [113.94, 29.95], [113.93, 29.96], [113.93, 29.95]]]}
+    path = tmp_path / "site.geojson"
+    path.write_text(json.dumps(bowtie))
+    login(page, "applicant", DEMO_PASSWORD)
+    page.goto("/applications/new/")
+    page.set_input_files("#id_site_file", str(path))
+    expect(page.locator("#site-area.error")).to_contain_text("Self-intersection")
+    marker = page.locator("path.error-point")
+    expect(marker).to_have_count(1)
+    # the map is centred on the crossing point (113.935, 29.955)
+    lat, lng = page.evaluate("[OneMap.map.getCenter().lat, OneMap.map.getCenter().lng]")
+    assert (lat, lng) == pytest.approx((29.955, 113.935), abs=1e-4)
+    assert Application.objects.count() == 0

@@ -128,8 +128,11 @@
         .then(function (res) {
           if (!res.ok) {
             show(cfg.labels.invalid + " " + res.data.detail, true);
+            pin(res.data.points);
+            if (pre) pre.innerHTML = "";
             return;
           }
+          pin([]);
           var d = res.data;
           show(
             '<span class="area-m2">' + fmt(d.area_m2, 2) + "</span> m² · " +
@@ -139,6 +142,40 @@
             false
           );
           map.fire("onemap:sitechecked", d);
+          precheck(body);
+        });
+    }
+
+    /* Errors pinned where they are (a self-intersection, an open ring's ends). */
+    var errorMarks = L.layerGroup().addTo(map);
+    function pin(points) {
+      errorMarks.clearLayers();
+      (points || []).forEach(function (p) {
+        L.circleMarker([p[1], p[0]], { radius: 9, color: "#cf1322", weight: 3, fillOpacity: 0.2, className: "error-point" })
+          .bindTooltip(cfg.labels.errorHere, { permanent: true, direction: "top" })
+          .addTo(errorMarks);
+      });
+      if (points && points.length) map.setView([points[0][1], points[0][0]], Math.max(map.getZoom(), 16), { animate: false });
+    }
+    OneMap.pin = pin;
+
+    /* The instant pre-check: which layers the site hits, with the verdict of each layer's rule. */
+    var pre = cfg.precheck && document.getElementById(cfg.precheck);
+    function precheck(body) {
+      if (!pre || !cfg.overlapUrl) return;
+      fetch(cfg.overlapUrl, {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() }, body: body,
+      })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (report) {
+          if (!report) { pre.innerHTML = ""; return; }
+          var items = report.layers.map(function (l) {
+            var name = document.documentElement.lang === "en" && l.name_en ? l.name_en : l.name;
+            return '<li class="verdict-' + l.verdict + '" data-layer="' + l.layer + '"><strong>' + name + "</strong>: " +
+              (cfg.labels[l.verdict] || l.verdict) + " · " + fmt(l.overlap_m2, 2) + " m²</li>";
+          });
+          pre.innerHTML = "<h3>" + cfg.labels.precheck + '</h3><ul class="precheck-list">' + items.join("") + "</ul>";
         });
     }
     map.on(L.Draw.Event.CREATED, function (e) {
@@ -154,6 +191,44 @@
       sync();
     };
     if (input && input.value) OneMap.loadSite(JSON.parse(input.value));
+
+    /* Upload preview: the file is read on the server exactly as the submission will read it and
+     * shown on the map (dashed) with its area, parcels and warnings, or the error pinned. */
+    var fileInput = cfg.fileInput && document.getElementById(cfg.fileInput);
+    var preview = L.featureGroup().addTo(map);
+    if (fileInput && cfg.previewUrl) {
+      fileInput.addEventListener("change", function () {
+        preview.clearLayers();
+        if (!fileInput.files.length) return;
+        var data = new FormData();
+        data.append("file", fileInput.files[0]);
+        show(cfg.labels.checking, false);
+        fetch(cfg.previewUrl, { method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() }, body: data })
+          .then(function (r) { return r.json().then(function (d) { return { ok: r.ok, data: d }; }); })
+          .then(function (res) {
+            if (!res.ok) {
+              show(cfg.labels.invalid + " " + res.data.detail, true);
+              pin(res.data.points);
+              return;
+            }
+            pin([]);
+            var d = res.data;
+            L.geoJSON(d.site, { style: { color: "#d4380d", weight: 3, dashArray: "6 4", fillOpacity: 0.1 }, className: "site-preview" }).addTo(preview);
+            map.fitBounds(preview.getBounds(), { maxZoom: 17 });
+            var parts = Array.isArray(d.parts) ? d.parts.length : d.parts;
+            show(
+              '<span class="preview-note">' + cfg.labels.preview + "</span><br>" +
+                '<span class="area-m2">' + fmt(d.area_m2, 2) + "</span> m² · " +
+                '<span class="area-mu">' + fmt(d.area_mu, 3) + "</span> " + cfg.labels.mu + " · " +
+                '<span class="area-ha">' + fmt(d.area_ha, 4) + "</span> ha (" + parts + " " + cfg.labels.parts + ")" +
+                (d.warnings && d.warnings.length ? '<br><span class="warnings">' + cfg.labels.warnings + ": " + d.warnings.join("; ") + "</span>" : ""),
+              false
+            );
+            map.fire("onemap:previewed", d);
+            precheck(JSON.stringify(d.site));
+          });
+      });
+    }
   };
 })();
 
