@@ -231,3 +231,24 @@ def dashboard(*, user: AbstractBaseUser, now: dt.datetime | None = None) -> dict
         processing.setdefault(app.kind_id, []).append(clocks["promised"].used)
     return {"by_status": by_status, "by_level": by_level, "by_kind": by_kind,
             "overdue": [r for r in open_rows if r.overdue], "processing": processing}
+
+
+NEARBY_M = 1000.0
+
+
+def nearby_applications(*, user: AbstractBaseUser, application: Application, radius_m: float = NEARBY_M) -> list[Application]:
+    """Other applications the user may see whose sites come within `radius_m` metres of this one
+    (ellipsoidal distance), nearest first, each with `distance_m`."""
+    from django.contrib.gis.db.models.functions import Distance
+    from django.contrib.gis.measure import D
+
+    # a degree-box prefilter (≥ radius at these latitudes) lets the spatial index work
+    near = application.site.buffer(radius_m / 80_000.0)
+    return list(
+        visible_applications(user)
+        .exclude(pk=application.pk)
+        .filter(site__intersects=near, site__distance_lte=(application.site, D(m=radius_m)))
+        .annotate(distance_m=Distance("site", application.site))
+        .select_related("kind")
+        .order_by("distance_m")[:50]
+    )

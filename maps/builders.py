@@ -16,7 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from maps.assets import localize
-from maps.elements import ExtraOverlays, RegisterMap, RemotePieces, SiteDraw, TileLayers
+from maps.elements import ExtraOverlays, Measure, RegisterMap, RemotePieces, SiteDraw, TileLayers
 from parcels.selectors import active_layer_versions, division_outlines
 
 # Jiayu County seat (Yuyue town), lat/lon degrees: the demo's default view.
@@ -165,6 +165,25 @@ def add_cross_pieces(m: folium.Map, pieces: dict[str, Any]) -> None:
     layer.add_to(m)
     ExtraOverlays(entries=[(layer.get_name(), str(_("Intersections")))]).add_to(m)
     m.fit_bounds(_bounds(pieces), max_zoom=16)
+
+
+def add_nearby(m: folium.Map, features: list[dict[str, Any]]) -> None:
+    """Other applications near the site (outlines, hover for reference and status)."""
+    layer = folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name=str(_("Applications nearby")),
+        control=False,
+        style_function=lambda f: {"color": "#722ed1", "weight": 2, "dashArray": "4 4", "fillOpacity": 0.05},
+        tooltip=folium.GeoJsonTooltip(fields=["reference", "title", "status"], aliases=[_("Reference"), _("Title"), _("Status")]),
+    )
+    layer.add_to(m)
+    ExtraOverlays(entries=[(layer.get_name(), str(_("Applications nearby")))]).add_to(m)
+
+
+def add_measure(m: folium.Map) -> None:
+    """A measuring tool (distances and areas, ellipsoidal) built on Leaflet.draw; nothing is saved."""
+    Measure(labels={"title": str(_("Measure distance or area")), "length": str(_("length")), "area": str(_("area")),
+                    "mu": str(_("mu")), "clear": str(_("Clear measurements"))}, check_url=reverse("api-site-check")).add_to(m)
 
 
 def add_site_draw(m: folium.Map, *, input_id: str, output_id: str, precheck_id: str = "site-precheck",

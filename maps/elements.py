@@ -101,3 +101,25 @@ class RemotePieces(MacroElement):
         super().__init__()
         self._name = "RemotePieces"
         self.config = {"url": url, "verdicts": verdicts, "ruleColors": rule_colors, "labels": labels}
+
+
+class Measure(JSCSSMixin, MacroElement):
+    """Measuring distances (polyline) and areas (polygon) with Leaflet.draw's handlers; results are
+    ellipsoidal (Leaflet.GeometryUtil on WGS84 ≈ CGCS2000) and never saved."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            OneMap.siteCheckUrl = {{ this.check_url|tojson }};
+            OneMap.measure({{ this._parent.get_name() }}, {{ this.labels|tojson }});
+        {% endmacro %}
+        """
+    )
+    default_js = [("leaflet_draw_js", "leaflet.draw.js"), *_ONEMAP_JS]
+    default_css = [("leaflet_draw_css", "leaflet.draw.css")]
+
+    def __init__(self, *, labels: dict[str, str], check_url: str) -> None:
+        super().__init__()
+        self._name = "Measure"
+        self.labels = labels
+        self.check_url = check_url

@@ -142,11 +142,15 @@ def _detail_context(request: HttpRequest, application) -> dict:
     if at_window or (reviewing and open_step.state in (StepState.PENDING, StepState.PRESIGNED)):
         check = approval_services.data_check(application=application, division=open_step.division if reviewing else None)
     [row] = approval_selectors.with_clocks([application])
+    # staff see the other applications around the site; an applicant sees only their own
+    show_others = application.applicant_id != user.pk
+    nearby = approval_selectors.nearby_applications(user=user, application=application) if show_others else []
     return {
         "application": application,
         "row": row,
         "report": report,
-        "map": _application_map(application, report) if report else None,
+        "map": _application_map(application, report, nearby) if report else None,
+        "nearby": nearby,
         "events": application.events.select_related("actor").order_by("at", "id"),
         "history": approval_selectors.field_history(application=application),
         "parcels": application.parcels.all(),
@@ -161,8 +165,7 @@ def _detail_context(request: HttpRequest, application) -> dict:
         "check": check,
         "check_ok": check is not None and all(i.ok for i in check),
         "can_rerun": user.has_perm("approvals.rerun_overlap", application),
-        # staff see the other applications the site overlaps; an applicant sees only their own
-        "show_others": application.applicant_id != user.pk,
+        "show_others": show_others,
         "stale": report is not None and approval_selectors.report_is_stale(report),
         "reasons_form": ReasonsForm(),
         "decision_form": DecisionForm(),
@@ -175,12 +178,17 @@ def _detail_context(request: HttpRequest, application) -> dict:
     }
 
 
-def _application_map(application, report) -> builders.MapParts:
-    """The reviewer's map: every layer as tiles, the site, and the overlap pieces fetched separately."""
+def _application_map(application, report, nearby=()) -> builders.MapParts:
+    """The reviewer's map: every layer as tiles, the site, other applications nearby, and the
+    overlap pieces fetched separately."""
     m = builders.base_map()
     builders.add_divisions(m)
     builders.add_layers(m)
     builders.add_site(m, json.loads(application.site.geojson))
+    if nearby:
+        builders.add_nearby(m, [{"type": "Feature", "geometry": json.loads(a.site.geojson),
+                                 "properties": {"reference": a.reference, "title": a.title, "status": a.get_status_display()}} for a in nearby])
+    builders.add_measure(m)
     builders.add_remote_pieces(m, url=reverse("application-pieces", args=[application.pk]),
                                verdicts={lr["layer"]: lr["verdict"] for lr in report.result["layers"]})
     return builders.render(m)

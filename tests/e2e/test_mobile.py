@@ -70,3 +70,31 @@ def test_reviewer_journey_on_a_phone(browser: Browser, live_server, onemap, user
     finally:
         context.close()
     assert offsite == []
+
+
+def test_reviewer_measures_an_area_on_the_map(page, onemap, users):
+    from tests.e2e.conftest import login
+
+    app = submit(users["applicant"], title="量算测试")
+    window_accept(application=app, by=users["clerk_jiayu"])
+    login(page, "reviewer_jiayu", DEMO_PASSWORD)
+    page.goto(f"/applications/{app.pk}/")
+    page.wait_for_function("document.documentElement.dataset.piecesLoaded > 0")
+    page.evaluate("OneMap.map.setView([29.956, 113.931], 16, {animate: false})")
+    page.click(".onemap-measure .measure-area")
+    box = page.locator(".folium-map").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    for dx, dy in [(-100, -60), (100, -60), (100, 60), (-100, 60), (-100, -60)]:
+        page.mouse.click(cx + dx, cy + dy)
+        page.wait_for_timeout(150)
+    expect(page.locator(".measure-result")).to_contain_text("m²")
+    shown = float(re.sub(r"[^0-9.]", "", page.text_content(".measure-result").split("m²")[0]))
+    drawn = page.evaluate("(() => { let g; OneMap.map.eachLayer(l => { if (l.getLatLngs && l.options.color === '#fa8c16') g = l.toGeoJSON(); }); return g; })()")
+    from shapely.geometry import shape
+
+    from tests.geodesy import assert_area_close, geod_area_m2
+
+    assert_area_close(shown, geod_area_m2(shape(drawn["geometry"])))
+    # a measurement is not part of anything saved
+    app.refresh_from_db()
+    assert app.events.filter(action="modified").count() == 0

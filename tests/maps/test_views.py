@@ -315,3 +315,25 @@ def test_reviewer_page_stays_small_whatever_the_overlaps(client_as, users):
     assert len(served.json()["features"]) == len(pieces["features"])
     assert len(served.content) > 300_000  # the weight went to the separate request
     assert client_as("reviewer_chibi").get(reverse("application-pieces", args=[app.pk])).status_code == 404
+
+
+def test_reviewer_sees_applications_nearby_with_distances(client_as, users):
+    from pyproj import Geod
+
+    from approvals.services import window_accept
+    from tests.factories import submit as submit_box
+
+    here = submit_box(users["applicant"], title="本项目")
+    # 0.005° further east (~480 m at 29.95° N), same latitudes
+    east = (JIAYU_SITE[2] + 0.005, JIAYU_SITE[1], JIAYU_SITE[2] + 0.007, JIAYU_SITE[3])
+    neighbour = submit_box(users["applicant"], title="邻近项目", bbox=east)
+    far = submit_box(users["applicant"], title="远处项目", bbox=(113.95, 29.98, 113.952, 29.982))
+    for app in (here, neighbour, far):
+        window_accept(application=app, by=users["clerk_jiayu"])
+    response = client_as("reviewer_jiayu").get(reverse("application-detail", args=[here.pk]))
+    nearby = response.context["nearby"]
+    assert [a.reference for a in nearby] == [neighbour.reference]
+    _az, _back, metres = Geod(ellps="GRS80").inv(JIAYU_SITE[2], JIAYU_SITE[3], east[0], JIAYU_SITE[3])
+    assert nearby[0].distance_m.m == pytest.approx(metres, rel=0.01)
+    # the applicant's own view does not list others
+    assert client_as("applicant").get(reverse("application-detail", args=[here.pk])).context["nearby"] == []

@@ -179,6 +179,7 @@
         });
     }
     map.on(L.Draw.Event.CREATED, function (e) {
+      if (OneMap.measuring) return; // a measurement, not part of the site
       drawn.addLayer(e.layer);
       sync();
     });
@@ -263,4 +264,63 @@
   document.addEventListener("keydown", function (e) {
     if (e.key === "Enter" && e.target.matches && e.target.matches("tr.overlap-row")) zoomTo(e.target);
   });
+})();
+
+/* Measuring tool: a distance (polyline, great-circle ≈) or an area (polygon: ellipsoidal m², mu,
+ * computed by the server like every other area). Measurements are shown on the map, never saved. */
+(function () {
+  "use strict";
+  var OneMap = window.OneMap;
+  OneMap.measure = function (map, labels) {
+    var results = L.featureGroup().addTo(map);
+    var handlers = {
+      length: new L.Draw.Polyline(map, { shapeOptions: { color: "#fa8c16", weight: 3 }, showLength: true, metric: true }),
+      area: new L.Draw.Polygon(map, { shapeOptions: { color: "#fa8c16", weight: 2 }, showArea: true, metric: true }),
+    };
+    var Control = L.Control.extend({
+      options: { position: "topleft" },
+      onAdd: function () {
+        var box = L.DomUtil.create("div", "leaflet-bar onemap-measure");
+        [["length", "📏"], ["area", "⬠"], ["clear", "✕"]].forEach(function (b) {
+          var a = L.DomUtil.create("a", "measure-" + b[0], box);
+          a.href = "#";
+          a.setAttribute("role", "button");
+          a.title = b[0] === "clear" ? labels.clear : labels.title + " (" + labels[b[0]] + ")";
+          a.setAttribute("aria-label", a.title);
+          a.textContent = b[1];
+          L.DomEvent.on(a, "click", function (ev) {
+            L.DomEvent.stop(ev);
+            if (b[0] === "clear") { results.clearLayers(); return; }
+            OneMap.measuring = true;
+            handlers[b[0]].enable();
+          });
+        });
+        return box;
+      },
+    });
+    new Control().addTo(map);
+    map.on(L.Draw.Event.DRAWSTOP, function () { setTimeout(function () { OneMap.measuring = false; }, 0); });
+    map.on(L.Draw.Event.CREATED, function (e) {
+      if (!OneMap.measuring) return;
+      var layer = e.layer.addTo(results);
+      if (e.layerType === "polyline") {
+        var pts = layer.getLatLngs(), m = 0;
+        for (var i = 1; i < pts.length; i++) m += pts[i - 1].distanceTo(pts[i]);
+        layer.bindTooltip(labels.length + " ≈ " + OneMap.fmt(m, 1) + " m", { permanent: true, className: "measure-result" }).openTooltip();
+        map.fire("onemap:measured", { length_m: m });
+        return;
+      }
+      fetch(OneMap.siteCheckUrl, {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": OneMap.csrfToken() },
+        body: JSON.stringify(layer.toGeoJSON()),
+      })
+        .then(function (r) { return r.json(); })
+        .then(function (d) {
+          var text = d.area_m2 === undefined ? d.detail : labels.area + " " + OneMap.fmt(d.area_m2, 2) + " m² · " + OneMap.fmt(d.area_mu, 3) + " " + labels.mu;
+          layer.bindTooltip(text, { permanent: true, className: "measure-result" }).openTooltip();
+          map.fire("onemap:measured", d);
+        });
+    });
+  };
 })();
