@@ -195,7 +195,8 @@ def add_site_draw(m: folium.Map, *, input_id: str, output_id: str, precheck_id: 
         output_id=output_id,
         check_url=reverse("api-site-check"),
         extra={"overlapUrl": reverse("api-overlap"), "previewUrl": reverse("api-site-preview"),
-               "precheck": precheck_id, "fileInput": file_input_id},
+               "precheck": precheck_id, "fileInput": file_input_id,
+               "parcelsUrl": reverse("api-parcel-list"), "parcelsMinZoom": 15},
         labels={
             "precheck": _("Pre-check against the one-map layers"),
             "conflict": _("conflict"),

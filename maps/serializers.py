@@ -8,7 +8,7 @@ from rest_framework_gis.fields import GeometrySerializerMethodField
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from approvals.models import Application
-from parcels.models import Layer, Zone
+from parcels.models import Layer, Parcel, Zone
 
 
 class ZoneFeatureSerializer(GeoFeatureModelSerializer):
@@ -59,3 +59,13 @@ def clock_data(clock) -> dict | None:
     return {"due": clock.due.isoformat() if clock.due else None, "limit": None if clock.limit is None else str(clock.limit),
             "used": str(clock.used), "left": None if clock.left is None else str(clock.left),
             "overdue": clock.overdue, "due_soon": clock.due_soon, "running": clock.running}
+
+
+class ParcelFeatureSerializer(GeoFeatureModelSerializer):
+    """A registered parcel for picking and snapping: code, land class and area only (right holders
+    are personal data and not for applicants' maps)."""
+
+    class Meta:
+        model = Parcel
+        geo_field = "geom"
+        fields = ["code", "land_class", "area_m2"]

@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/site/preview/", api.site_preview, name="api-site-preview"),
     path("api/overlap/", api.overlap, name="api-overlap"),
     path("api/layers/", api.layer_list, name="api-layer-list"),
+    path("api/parcels/", api.parcel_list, name="api-parcel-list"),
     path("api/applications/", api.application_list, name="api-application-list"),
     path("api/applications/<int:pk>/", api.application_detail, name="api-application-detail"),
     path("api/applications/<int:pk>/actions/", api.application_action, name="api-application-action"),

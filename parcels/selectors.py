@@ -62,3 +62,13 @@ def layer_tile(*, layer: Layer, version: int, z: int, x: int, y: int) -> bytes:
     if lv is None or z < layer.min_zoom:
         return b""
     return zone_tile(layer_version_id=lv.pk, z=z, x=x, y=y, extent=tile_extent(z))
+
+
+MAX_BBOX_PARCELS = 2000
+
+
+def parcels_in_bbox(*, bbox: Polygon):
+    """Registered parcels intersecting `bbox` (4490), at most MAX_BBOX_PARCELS, for picking and snapping."""
+    from parcels.models import Parcel
+
+    return Parcel.objects.registered().filter(geom__intersects=bbox).only("code", "land_class", "area_m2", "geom").order_by("code")[:MAX_BBOX_PARCELS]

@@ -21,12 +21,12 @@ from approvals import selectors as approval_selectors
 from approvals.exceptions import DataCheckFailed, NotPermitted, StateConflict
 from maps.actions import run_action
 from maps.forms import site_from_upload
-from maps.serializers import ApplicationFeatureSerializer, LayerSerializer, ZoneFeatureSerializer, clock_data
+from maps.serializers import ApplicationFeatureSerializer, LayerSerializer, ParcelFeatureSerializer, ZoneFeatureSerializer, clock_data
 from parcels.exceptions import SpatialInputError
 from parcels.geo import AreaFigures, gk3_epsg
 from parcels.models import Layer
 from parcels.overlap import overlap_analyse
-from parcels.selectors import MAX_BBOX_FEATURES, active_layers, zones_in_bbox
+from parcels.selectors import MAX_BBOX_FEATURES, active_layers, parcels_in_bbox, zones_in_bbox
 from parcels.site_input import parse_site_geojson
 from parcels.sql import geometry_areas
 
@@ -181,3 +181,17 @@ def site_preview(request: Request) -> Response:
         "parts": [{"name": p.name, "land_class": p.land_class, "declared_area_m2": p.declared_area_m2} for p in parts or []] or len(site),
         "warnings": warnings,
     })
+
+
+@api_view(["GET"])
+def parcel_list(request: Request) -> Response:
+    """Registered parcels inside `in_bbox=w,s,e,n` (at most 0.01 square degrees, ~1 km²) as GeoJSON."""
+    try:
+        west, south, east, north = (float(v) for v in request.query_params["in_bbox"].split(","))
+    except (KeyError, ValueError):
+        return Response({"detail": _("in_bbox=west,south,east,north is required")}, status=400)
+    if not (west < east and south < north) or (east - west) * (north - south) > 0.01:
+        return Response({"detail": _("bounding box is empty or larger than 0.01 square degrees")}, status=400)
+    bbox = Polygon.from_bbox((west, south, east, north))
+    bbox.srid = 4490
+    return Response(ParcelFeatureSerializer(parcels_in_bbox(bbox=bbox), many=True).data)

@@ -268,3 +268,49 @@ def test_an_invalid_upload_is_pinned_on_the_map(page: Page, onemap, tmp_path):
     lat, lng = page.evaluate("[OneMap.map.getCenter().lat, OneMap.map.getCenter().lng]")
     assert (lat, lng) == pytest.approx((29.955, 113.935), abs=1e-4)
     assert Application.objects.count() == 0
+
+
+def _parcel_in_view(demo_frames):
+    """A registered parcel near the county seat, large enough to click into at zoom 17."""
+    parcels = demo_frames["parcels"]
+    parcels = parcels[parcels.status == "registered"] if "status" in parcels else parcels
+    near = parcels[parcels.intersects(shape({"type": "Point", "coordinates": [VIEW[1], VIEW[0]]}).buffer(0.02))]
+    return near.loc[near.to_crs(4526).area.idxmax()]  # largest by planar area (GK zone 38)
+
+
+def test_applicant_builds_the_site_from_a_registered_parcel_and_snaps_to_its_corner(page: Page, onemap, demo_frames):
+    parcel = _parcel_in_view(demo_frames)
+    inside = parcel.geometry.representative_point()
+    login(page, "applicant", DEMO_PASSWORD)
+    page.goto("/applications/new/")
+    page.evaluate(f"OneMap.map.setView([{inside.y}, {inside.x}], 17, {{animate: false}})")
+    page.wait_for_function("document.documentElement.dataset.parcelsLoaded > 0")
+    # click inside the parcel: it becomes the site, with its area computed by the server
+    point = page.evaluate(f"(() => {{ const p = OneMap.map.latLngToContainerPoint([{inside.y}, {inside.x}]); return [p.x, p.y]; }})()")
+    box = page.locator(".folium-map").bounding_box()
+    page.mouse.click(box["x"] + point[0], box["y"] + point[1])
+    expect(page.locator("#site-area .area-m2")).to_be_visible()
+    assert_area_close(number(page.text_content("#site-area .area-m2")), geod_area_m2(parcel.geometry))
+    site = json.loads(page.input_value("#id_site_geojson"))
+    assert len(site["features"]) == 1
+    # clicking it again takes it out
+    page.mouse.click(box["x"] + point[0], box["y"] + point[1])
+    page.wait_for_function("document.getElementById('id_site_geojson').value === ''")
+
+    # drawing: a click 5 px from the parcel's corner lands exactly on the corner
+    outer = parcel.geometry.geoms[0] if parcel.geometry.geom_type == "MultiPolygon" else parcel.geometry
+    corner = outer.exterior.coords[0]
+    cpx = page.evaluate(f"(() => {{ const p = OneMap.map.latLngToContainerPoint([{corner[1]}, {corner[0]}]); return [p.x, p.y]; }})()")
+    page.click(".leaflet-draw-draw-polygon")
+    box = page.locator(".folium-map").bounding_box()  # clicking the tool may have scrolled the page
+    start = (box["x"] + cpx[0] + 4, box["y"] + cpx[1] + 3)
+    for dx, dy in [(0, 0), (120, 10), (100, 110)]:
+        page.mouse.click(start[0] + dx, start[1] + dy)
+        page.wait_for_timeout(150)
+    page.mouse.click(*start)  # close on the first vertex
+    expect(page.locator("#site-area .area-m2")).to_be_visible()
+    drawn = json.loads(page.input_value("#id_site_geojson"))
+    ring = drawn["features"][0]["geometry"]["coordinates"][0]
+    assert len(ring) == 4  # three vertices, closed
+    snapped = [v for v in ring if abs(v[0] - corner[0]) < 1e-9 and abs(v[1] - corner[1]) < 1e-9]
+    assert snapped, f"no vertex on the corner {corner[:2]}: {ring}"

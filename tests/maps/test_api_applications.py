@@ -90,3 +90,14 @@ def test_anonymous_gets_nothing(client, users):
     app = submit(users["applicant"])
     assert client.get(reverse("api-application-list")).status_code == 403
     assert client.get(reverse("api-application-detail", args=[app.pk])).status_code == 403
+
+
+def test_parcels_for_picking_hide_right_holders_and_bound_the_box(api, onemap):
+    client = api("applicant")
+    body = client.get(reverse("api-parcel-list"), {"in_bbox": "113.91,29.965,113.93,29.975"}).json()
+    assert body["type"] == "FeatureCollection"
+    assert body["features"]
+    assert set(body["features"][0]["properties"]) == {"code", "land_class", "area_m2"}
+    assert client.get(reverse("api-parcel-list"), {"in_bbox": "113,29,114,30"}).status_code == 400
+    assert client.get(reverse("api-parcel-list")).status_code == 400
+    assert Client().get(reverse("api-parcel-list"), {"in_bbox": "113.92,29.95,113.94,29.96"}).status_code == 403

@@ -109,7 +109,7 @@
     }
 
     function sync() {
-      var fc = drawn.toGeoJSON();
+      var fc = drawn.toGeoJSON(false); // full precision: a picked parcel keeps its exact vertices
       if (!fc.features.length) {
         if (input) input.value = "";
         show(cfg.labels.empty, false);
@@ -185,6 +185,8 @@
     });
     map.on(L.Draw.Event.EDITED + " " + L.Draw.Event.DELETED, sync);
     OneMap.drawn = drawn;
+    OneMap.syncSite = sync;
+    if (cfg.parcelsUrl) OneMap.parcelPicker(map, cfg);
     OneMap.loadSite = function (geojson) {
       drawn.clearLayers();
       L.geoJSON(geojson).eachLayer(function (l) { drawn.addLayer(l); });
@@ -322,5 +324,100 @@
           map.fire("onemap:measured", d);
         });
     });
+  };
+})();
+
+/* Registered parcels on the drawing map (from zoom 15): click one to add it to the site (click
+ * again to take it out), and new vertices snap to their corners and edges within SNAP_PX pixels. */
+(function () {
+  "use strict";
+  var OneMap = window.OneMap;
+  var SNAP_PX = 12;
+
+  OneMap.parcelPicker = function (map, cfg) {
+    OneMap.enableSnapping();
+    var parcels = L.geoJSON(null, {
+      style: { color: "#595959", weight: 1, dashArray: "2 3", fillOpacity: 0.02 },
+      onEachFeature: function (f, l) {
+        l.bindTooltip(f.properties.code + " · " + f.properties.land_class + " · " + OneMap.fmt(f.properties.area_m2, 1) + " m²");
+        l.on("click", function () { toggle(f); });
+      },
+    }).addTo(map);
+    var picked = {};
+    function toggle(f) {
+      var code = f.properties.code;
+      if (picked[code]) {
+        OneMap.drawn.removeLayer(picked[code]);
+        delete picked[code];
+      } else {
+        // not interactive: a second click reaches the parcel beneath and takes it out again
+        var added = L.geoJSON(f.geometry, { style: { color: "#d4380d", weight: 2 }, interactive: false });
+        picked[code] = added.getLayers()[0];
+        picked[code].onemapParcel = code;
+        OneMap.drawn.addLayer(picked[code]);
+      }
+      OneMap.syncSite();
+      map.fire("onemap:parcelpicked", { code: code, picked: !!picked[code] });
+    }
+    OneMap.pickParcel = function (code) {
+      parcels.eachLayer(function (l) { if (l.feature.properties.code === code) toggle(l.feature); });
+    };
+    var loadedKey = null;
+    function load() {
+      if (map.getZoom() < (cfg.parcelsMinZoom || 15)) { parcels.clearLayers(); loadedKey = null; return; }
+      var b = map.getBounds();
+      var key = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(",");
+      if (key === loadedKey) return;
+      fetch(cfg.parcelsUrl + "?in_bbox=" + key, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : { features: [] }; })
+        .then(function (fc) {
+          loadedKey = key;
+          parcels.clearLayers();
+          parcels.addData(fc);
+          OneMap.snapTargets = parcels;
+          map.fire("onemap:parcelsloaded", { count: (fc.features || []).length });
+          document.documentElement.dataset.parcelsLoaded = String((fc.features || []).length);
+        });
+    }
+    map.on("moveend", load);
+    load();
+  };
+
+  /* The nearest corner of the snap targets within SNAP_PX pixels of `latlng`, else the nearest
+   * point on an edge within SNAP_PX (corners win: surveyors' boundaries meet at boundary points). */
+  function snap(map, latlng) {
+    var targets = OneMap.snapTargets;
+    if (!targets) return latlng;
+    var p = map.latLngToLayerPoint(latlng), view = map.getBounds();
+    var corner = null, cornerD = SNAP_PX, edge = null, edgeD = SNAP_PX;
+    targets.eachLayer(function (layer) {
+      if (!layer.getLatLngs || !view.intersects(layer.getBounds())) return;
+      (function walk(arr) {
+        if (arr.length && arr[0].lat !== undefined) {
+          for (var i = 0; i < arr.length; i++) {
+            var a = map.latLngToLayerPoint(arr[i]), b = map.latLngToLayerPoint(arr[(i + 1) % arr.length]);
+            var dc = p.distanceTo(a);
+            if (dc <= cornerD) { cornerD = dc; corner = arr[i]; }
+            var q = L.LineUtil.closestPointOnSegment(p, a, b), de = p.distanceTo(q);
+            if (de <= edgeD) { edgeD = de; edge = map.layerPointToLatLng(q); }
+          }
+        } else arr.forEach(walk);
+      })(layer.getLatLngs());
+    });
+    var best = corner || edge;
+    return best ? L.latLng(best.lat, best.lng) : latlng;
+  }
+  OneMap.snap = snap;
+
+  /* Leaflet.draw loads only on drawing pages: its vertex handler is wrapped once, when needed. */
+  OneMap.enableSnapping = function () {
+    if (!L.Draw || L.Draw.Polyline.prototype._onemapSnaps) return;
+    var addVertex = L.Draw.Polyline.prototype.addVertex;
+    L.Draw.Polyline.prototype.addVertex = function (latlng) {
+      var snapped = OneMap.measuring ? latlng : snap(this._map, latlng);
+      if (snapped !== latlng) this._map.fire("onemap:snapped", { from: latlng, to: snapped });
+      return addVertex.call(this, snapped);
+    };
+    L.Draw.Polyline.prototype._onemapSnaps = true;
   };
 })();
