@@ -90,9 +90,17 @@ def add_layers(m: folium.Map, *, visible: tuple[str, ...] = ()) -> None:
                 "min_zoom": layer.min_zoom,
                 "visible": layer.slug in visible,
                 "tile_url": url.replace("/0/0/0.pbf", "/{z}/{x}/{y}.pbf"),
+                "rule": layer.rule,
+                "rule_label": str(layer.get_rule_display()),
             }
         )
-    TileLayers(layers=layers).add_to(m)
+    TileLayers(
+        layers=layers,
+        zone_url=reverse("api-zone-detail", args=[0]),
+        labels={"legend": str(_("Legend")), "conflict": str(_("conflict with the rule")), "ok": str(_("fine")),
+                "site": str(_("Site")), "attributes": str(_("Attributes")), "class": str(_("Class")), "area": str(_("Area (m²)")), "mu": str(_("mu"))},
+        rule_colors=RULE_COLORS,
+    ).add_to(m)
 
 
 def add_site(m: folium.Map, site_geojson: dict[str, Any], *, fit: bool = True) -> None:

@@ -39,10 +39,12 @@ class TileLayers(JSCSSMixin, MacroElement):
     )
     default_js = [("leaflet_vectorgrid_js", "Leaflet.VectorGrid.bundled.min.js"), *_ONEMAP_JS]
 
-    def __init__(self, *, layers: list[dict[str, Any]], collapsed: bool = True) -> None:
+    def __init__(self, *, layers: list[dict[str, Any]], collapsed: bool = True, zone_url: str = "",
+                 labels: dict[str, str] | None = None, rule_colors: dict[str, str] | None = None) -> None:
         super().__init__()
         self._name = "TileLayers"
-        self.config = {"layers": layers, "collapsed": collapsed}
+        self.config = {"layers": layers, "collapsed": collapsed, "zoneUrl": zone_url, "labels": labels or {},
+                       "ruleColors": rule_colors or {}}
 
 
 class SiteDraw(JSCSSMixin, MacroElement):

@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/overlap/", api.overlap, name="api-overlap"),
     path("api/layers/", api.layer_list, name="api-layer-list"),
     path("api/parcels/", api.parcel_list, name="api-parcel-list"),
+    path("api/zones/<int:pk>/", api.zone_detail, name="api-zone-detail"),
     path("api/applications/", api.application_list, name="api-application-list"),
     path("api/applications/<int:pk>/", api.application_detail, name="api-application-detail"),
     path("api/applications/<int:pk>/actions/", api.application_action, name="api-application-action"),

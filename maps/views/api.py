@@ -24,7 +24,7 @@ from maps.forms import site_from_upload
 from maps.serializers import ApplicationFeatureSerializer, LayerSerializer, ParcelFeatureSerializer, ZoneFeatureSerializer, clock_data
 from parcels.exceptions import SpatialInputError
 from parcels.geo import AreaFigures, gk3_epsg
-from parcels.models import Layer
+from parcels.models import Layer, Zone
 from parcels.overlap import overlap_analyse
 from parcels.selectors import MAX_BBOX_FEATURES, active_layers, parcels_in_bbox, zones_in_bbox
 from parcels.site_input import parse_site_geojson
@@ -195,3 +195,20 @@ def parcel_list(request: Request) -> Response:
     bbox = Polygon.from_bbox((west, south, east, north))
     bbox.srid = 4490
     return Response(ParcelFeatureSerializer(parcels_in_bbox(bbox=bbox), many=True).data)
+
+
+@api_view(["GET"])
+@permission_classes([AllowAny])
+def zone_detail(request: Request, pk: int) -> Response:
+    """One feature of a one-map layer with all its attributes (planning layers are public)."""
+    zone = get_object_or_404(Zone.objects.select_related("layer_version__layer"), pk=pk)
+    return Response({
+        "id": zone.pk,
+        "layer": zone.layer_version.layer.slug,
+        "version": zone.layer_version.version,
+        "active": zone.layer_version.is_active,
+        "class_code": zone.class_code,
+        "class_name": zone.class_name,
+        **AreaFigures(zone.area_m2).as_dict(),
+        "attributes": zone.attributes,
+    })

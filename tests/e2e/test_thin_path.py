@@ -314,3 +314,18 @@ def test_applicant_builds_the_site_from_a_registered_parcel_and_snaps_to_its_cor
     assert len(ring) == 4  # three vertices, closed
     snapped = [v for v in ring if abs(v[0] - corner[0]) < 1e-9 and abs(v[1] - corner[1]) < 1e-9]
     assert snapped, f"no vertex on the corner {corner[:2]}: {ring}"
+
+
+def test_clicking_a_feature_shows_its_attributes_and_the_legend_explains_colours(page: Page, onemap, demo_frames):
+    zone = demo_frames["permanent_farmland"].iloc[0]
+    inside = zone.geometry.representative_point()
+    page.goto("/")
+    expect(page.locator(".onemap-legend")).to_contain_text("永久基本农田")
+    page.evaluate(f"OneMap.map.setView([{inside.y}, {inside.x}], 16, {{animate: false}})")
+    page.wait_for_function("document.querySelectorAll('.leaflet-tile-container path').length > 0")
+    page.wait_for_timeout(500)
+    point = page.evaluate(f"(() => {{ const p = OneMap.map.latLngToContainerPoint([{inside.y}, {inside.x}]); return [p.x, p.y]; }})()")
+    box = page.locator(".folium-map").bounding_box()
+    page.mouse.click(box["x"] + point[0], box["y"] + point[1])
+    expect(page.locator(".zone-attributes")).to_be_visible()
+    expect(page.locator(".zone-attributes")).to_contain_text(zone.class_code)

@@ -101,3 +101,13 @@ def test_parcels_for_picking_hide_right_holders_and_bound_the_box(api, onemap):
     assert client.get(reverse("api-parcel-list"), {"in_bbox": "113,29,114,30"}).status_code == 400
     assert client.get(reverse("api-parcel-list")).status_code == 400
     assert Client().get(reverse("api-parcel-list"), {"in_bbox": "113.92,29.95,113.94,29.96"}).status_code == 403
+
+
+def test_zone_attributes_for_the_map_popup(client, onemap):
+    from parcels.models import Zone
+
+    zone = Zone.objects.filter(layer_version__layer__slug="landuse-survey").exclude(attributes={}).first() or Zone.objects.first()
+    body = client.get(reverse("api-zone-detail", args=[zone.pk])).json()
+    assert (body["class_code"], body["layer"], body["attributes"]) == (zone.class_code, zone.layer_version.layer.slug, zone.attributes)
+    assert body["area_m2"] == pytest.approx(zone.area_m2, abs=0.01)
+    assert client.get(reverse("api-zone-detail", args=[10**9])).status_code == 404

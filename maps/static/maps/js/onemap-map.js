@@ -38,20 +38,56 @@
         interactive: true,
         minZoom: layer.min_zoom,
         maxNativeZoom: 18,
-        getFeatureId: function (f) { return f.id; },
+        // the tile's feature id (the zone's key) is kept in the properties for the attribute popup
+        getFeatureId: function (f) { f.properties.zone_id = f.id; return f.id; },
       });
       grid.on("click", function (e) {
         var p = e.layer.properties || {};
-        L.popup()
+        var popup = L.popup({ maxWidth: 360 })
           .setLatLng(e.latlng)
           .setContent("<strong>" + layer.name + "</strong><br>" + (p.class_code || "") + " " + (p.class_name || "") + "<br>" + fmt(p.area_m2 || 0, 1) + " m²")
           .openOn(map);
+        // every attribute of the feature, from the server (tiles carry only what drawing needs)
+        var id = p.zone_id;
+        if (cfg.zoneUrl && id !== undefined) {
+          fetch(cfg.zoneUrl.replace(/0\/$/, id + "/"), { credentials: "same-origin" })
+            .then(function (r) { return r.ok ? r.json() : null; })
+            .then(function (z) {
+              if (!z) return;
+              var rows = [[cfg.labels["class"] || "class", z.class_code + " " + z.class_name], [cfg.labels.area || "m²", fmt(z.area_m2, 2) + " m² · " + fmt(z.area_mu, 3) + " " + (cfg.labels.mu || "mu")]];
+              Object.keys(z.attributes || {}).forEach(function (k) { rows.push([k, z.attributes[k]]); });
+              popup.setContent('<div class="zone-attributes"><strong>' + layer.name + " v" + z.version + "</strong><table>" +
+                rows.map(function (r) { return "<tr><th scope=\"row\">" + L.Util.template("{k}", { k: String(r[0]).replace(/</g, "&lt;") }) + "</th><td>" + String(r[1] === null ? "" : r[1]).replace(/</g, "&lt;") + "</td></tr>"; }).join("") +
+                "</table></div>");
+            });
+        }
       });
       grid.on("load", function () { map.fire("onemap:tilesloaded", { slug: layer.slug }); });
       overlays['<span class="legend-swatch" style="background:' + layer.color + '"></span>' + layer.name] = grid;
       if (layer.visible) grid.addTo(map);
     });
     OneMap.layersControl = L.control.layers(null, overlays, { collapsed: cfg.collapsed }).addTo(map);
+    if (cfg.labels && cfg.labels.legend) OneMap.legend(map, cfg);
+  };
+
+  /* Legend: each layer's colour and rule, and how overlaps are outlined (red conflict, green fine). */
+  OneMap.legend = function (map, cfg) {
+    var Legend = L.Control.extend({
+      options: { position: "bottomright" },
+      onAdd: function () {
+        var box = L.DomUtil.create("div", "onemap-legend");
+        var html = "<details" + (window.innerWidth > 700 ? " open" : "") + "><summary>" + cfg.labels.legend + "</summary><ul>";
+        cfg.layers.forEach(function (l) {
+          html += '<li><span class="legend-swatch" style="background:' + l.color + '"></span>' + l.name + " <small>(" + l.rule_label + ")</small></li>";
+        });
+        html += '<li><span class="legend-line" style="border-color:' + cfg.ruleColors.conflict + '"></span>' + cfg.labels.conflict + "</li>";
+        html += '<li><span class="legend-line" style="border-color:' + cfg.ruleColors.ok + '"></span>' + cfg.labels.ok + "</li></ul></details>";
+        box.innerHTML = html;
+        L.DomEvent.disableClickPropagation(box);
+        return box;
+      },
+    });
+    new Legend().addTo(map);
   };
 
   /* One layer switcher per map: later layers (site, overlap pieces) join the tiles' control. */
