@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from django.contrib.gis.geos import Polygon
-from django.db.models import QuerySet, Value
+from django.db.models import Max, QuerySet, Value
 
 from parcels.geo import SimplifyPreserveTopology, tolerance_for_zoom
 from parcels.models import Division, Layer, Zone
@@ -72,3 +72,22 @@ def parcels_in_bbox(*, bbox: Polygon):
     from parcels.models import Parcel
 
     return Parcel.objects.registered().filter(geom__intersects=bbox).only("code", "land_class", "area_m2", "geom").order_by("code")[:MAX_BBOX_PARCELS]
+
+
+def layer_summaries() -> list[dict[str, Any]]:
+    """Each active layer with its version, feature count and area per class (m²): the table
+    alternative to the home map. Cached per layer version (a version never changes)."""
+    from django.core.cache import cache
+    from django.db.models import Count, Sum
+
+    from parcels.models import LayerVersion
+
+    out = []
+    for version in LayerVersion.objects.filter(is_active=True).select_related("layer").order_by("layer__sort_order", "layer__slug"):
+        def classes(v=version) -> list[dict[str, Any]]:
+            rows = (v.zones.values("class_code").annotate(name=Max("class_name"), n=Count("id"), area=Sum("area_m2")).order_by("-area"))
+            return [{"code": r["class_code"], "name": r["name"] or "", "count": r["n"], "area_m2": float(r["area"] or 0.0)} for r in rows]
+
+        out.append({"layer": version.layer, "version": version,
+                    "classes": cache.get_or_set(f"layer-summary:{version.pk}:{version.imported_at.timestamp()}:{version.feature_count}", classes, timeout=None)})
+    return out

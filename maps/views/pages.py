@@ -41,6 +41,7 @@ from maps.forms import (
 from parcels.exceptions import SpatialInputError
 from parcels.models import LayerVersion
 from parcels.overlap import layers_cross, overlap_analyse
+from parcels.selectors import layer_summaries
 from parcels.services import layer_import_file
 
 SITE_INPUT_ID = "id_site_geojson"
@@ -63,7 +64,7 @@ def home(request: HttpRequest) -> HttpResponse:
     m = builders.base_map()
     builders.add_divisions(m)
     builders.add_layers(m, visible=("urban-boundary", "permanent-farmland", "eco-redline"))
-    return render(request, "maps/home.html", {"map": builders.render(m)})
+    return render(request, "maps/home.html", {"map": builders.render(m), "summaries": layer_summaries()})
 
 
 @login_required

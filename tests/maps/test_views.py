@@ -337,3 +337,12 @@ def test_reviewer_sees_applications_nearby_with_distances(client_as, users):
     assert nearby[0].distance_m.m == pytest.approx(metres, rel=0.01)
     # the applicant's own view does not list others
     assert client_as("applicant").get(reverse("application-detail", args=[here.pk])).context["nearby"] == []
+
+
+def test_home_has_a_table_alternative_to_the_map(client, onemap, demo_frames):
+    response = client.get(reverse("home"))
+    summaries = response.context["summaries"]
+    farmland = next(s for s in summaries if s["layer"].slug == "permanent-farmland")
+    frame = demo_frames["permanent_farmland"]
+    assert sum(c["count"] for c in farmland["classes"]) == len(frame)
+    assert 'id="layer-table"' in response.content.decode()
