@@ -375,7 +375,10 @@ def planner_layers(request: HttpRequest) -> HttpResponse:
         m = builders.base_map()
         builders.add_divisions(m)
         builders.add_cross_pieces(m, result.pieces)
+        english = (request.LANGUAGE_CODE or "").startswith("en")
         context.update({"result": result, "division": division, "map": builders.render(m),
+                        "layer_a_name": (result.layer_a.name_en or result.layer_a.name) if english else result.layer_a.name,
+                        "layer_b_name": (result.layer_b.name_en or result.layer_b.name) if english else result.layer_b.name,
                         "chart_rows": [(f"{r['class_a']}×{r['class_b']} {r['name_b']}", r["area_ha"]) for r in result.rows[:12]],
                         "query": request.GET.urlencode()})
     return render(request, "maps/planner_layers.html", context, status=400 if form.is_bound and not form.is_valid() else 200)
