@@ -13,7 +13,7 @@ from pghistory.models import Events
 
 from approvals.choices import ApplicationStatus, Role
 from approvals.clocks import Clock, application_clocks, step_clock, task_clock
-from approvals.models import Application, DepartmentTask, Notification, OverlapReport, ReviewStep
+from approvals.models import Application, DepartmentTask, Notification, OverlapReport, ReviewStep, RouteStep
 from approvals.permissions import covered_divisions_q, memberships, visible_applications
 from approvals.services.common import route_step
 from approvals.workdays import WorkdayCalendar
@@ -64,12 +64,14 @@ def with_clocks(applications, *, now: dt.datetime | None = None) -> list[QueueRo
     cal = WorkdayCalendar()
     apps = list(applications)
     open_steps = {s.application_id: s for s in ReviewStep.objects.filter(application__in=apps, closed_at__isnull=True).select_related("division")}
+    # one query for every kind's route, not one per row
+    limits = {(r.kind_id, r.level): r for r in RouteStep.objects.filter(kind__in={a.kind_id for a in apps})}
     rows = []
     for app in apps:
         step = open_steps.get(app.pk)
         sclock = None
         if step is not None:
-            sclock = step_clock(cal=cal, step=step, limit=route_step(app, step.level).limit(green=app.green_channel), now=now)
+            sclock = step_clock(cal=cal, step=step, limit=limits[(app.kind_id, step.level)].limit(green=app.green_channel), now=now)
         clocks = application_clocks(cal=cal, application=app, now=now)
         flags = ["green"] if app.green_channel else []
         candidates = [c for c in ([sclock] if sclock else []) + (list(clocks.values()) if clocks else []) if c.limit is not None]

@@ -346,3 +346,24 @@ def test_home_has_a_table_alternative_to_the_map(client, onemap, demo_frames):
     frame = demo_frames["permanent_farmland"]
     assert sum(c["count"] for c in farmland["classes"]) == len(frame)
     assert 'id="layer-table"' in response.content.decode()
+
+
+def test_queue_queries_do_not_grow_with_its_rows(client_as, users):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from approvals.services import window_accept
+    from tests.factories import submit as submit_box
+
+    reviewer = client_as("reviewer_jiayu")
+
+    def queries_for_queue() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert reviewer.get(reverse("application-list")).status_code == 200
+        return len(ctx.captured_queries)
+
+    window_accept(application=submit_box(users["applicant"], title="一"), by=users["clerk_jiayu"])
+    one = queries_for_queue()
+    for title in ("二", "三", "四"):
+        window_accept(application=submit_box(users["applicant"], title=title), by=users["clerk_jiayu"])
+    assert queries_for_queue() == one
