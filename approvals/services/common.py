@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 
 from approvals.choices import LEVEL_OF_DIVISION, LEVEL_ORDER, Role
-from approvals.models import Application, ApplicationEvent, Membership, Notification, ReviewStep, RouteStep
+from approvals.models import Application, ApplicationEvent, Membership, Notification, RouteStep
 from approvals.permissions import covers
 from parcels.models import Division
 
@@ -100,7 +100,3 @@ def locked(application: Application) -> Application:
     """The application row, locked until the transaction ends: of two people acting on it at once
     the second waits, then sees the first one's result (and gets a StateConflict)."""
     return Application.objects.select_for_update().select_related("kind", "division").get(pk=application.pk)
-
-
-def open_step(application: Application) -> ReviewStep | None:
-    return application.steps.select_related("division").filter(closed_at__isnull=True).first()

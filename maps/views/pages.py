@@ -288,11 +288,17 @@ def application_overlap_rerun(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("application-detail", pk=application.pk)
 
 
+def _planner_or_403(request: HttpRequest) -> HttpResponse | None:
+    if not has_role(request.user, Role.PLANNER):
+        return HttpResponseForbidden(_("The overlap query is for planners."))
+    return None
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def planner_overlap(request: HttpRequest) -> HttpResponse:
-    if not has_role(request.user, Role.PLANNER):
-        return HttpResponseForbidden(_("The overlap query is for planners."))
+    if (denied := _planner_or_403(request)) is not None:
+        return denied
     form = SiteForm(request.POST or None, request.FILES or None)
     context: dict = {"form": form, "area_output_id": AREA_OUTPUT_ID}
     status = 200
@@ -348,12 +354,6 @@ def layer_import(request: HttpRequest) -> HttpResponse:
         {"form": form, "summary": summary, "versions": LayerVersion.objects.select_related("layer", "imported_by").order_by("layer__sort_order", "layer__slug", "-version")},
         status=status,
     )
-
-
-def _planner_or_403(request: HttpRequest) -> HttpResponse | None:
-    if not has_role(request.user, Role.PLANNER):
-        return HttpResponseForbidden(_("The overlap query is for planners."))
-    return None
 
 
 @login_required
