@@ -43,15 +43,22 @@ class DepartmentAdmin(admin.ModelAdmin):
     search_fields = ["name", "name_en"]
 
 
-class TaskInline(admin.TabularInline):
-    model = DepartmentTask
+class ReadOnlyInline(admin.TabularInline):
+    """Rows written only by the workflow services: shown, never added, changed or deleted here."""
+
     extra = 0
     can_delete = False
-    fields = ["department", "role", "due_at", "agrees", "opinion", "answered_at", "escalated"]
-    readonly_fields = fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+
+class TaskInline(ReadOnlyInline):
+    model = DepartmentTask
+    fields = ["department", "role", "due_at", "agrees", "opinion", "answered_at", "escalated"]
 
 
 @admin.register(ReviewStep)
@@ -85,15 +92,9 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["role", "division"]
 
 
-class EventInline(admin.TabularInline):
+class EventInline(ReadOnlyInline):
     model = ApplicationEvent
-    extra = 0
-    can_delete = False
-    readonly_fields = ["at", "actor", "ip_address", "action", "from_status", "to_status", "comment"]
-    fields = readonly_fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
+    fields = ["at", "actor", "ip_address", "action", "from_status", "to_status", "comment"]
 
 
 @admin.register(Application)

@@ -88,3 +88,20 @@ def users(onemap) -> dict[str, object]:
 @pytest.fixture
 def fixtures_dir() -> Path:
     return Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def client_as(users):
+    """A fresh test client logged in as a demo user, reading English pages (one per call, so a
+    test can hold several users' clients at once)."""
+    from django.conf import settings
+    from django.test import Client
+
+    def login(username: str) -> Client:
+        client = Client()
+        client.force_login(users[username])
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        return client
+
+    return login
+

@@ -68,3 +68,20 @@ def test_applications_are_read_only_in_the_admin(client, users):
 def test_notify_due_command_runs(users, capsys):
     call_command("notify_due")
     assert "notices sent: 0" in capsys.readouterr().out
+
+
+def test_steps_and_their_department_tasks_are_read_only_in_the_admin(client, users):
+    from approvals.services import tasks_assign
+    from tests.factories import department
+
+    app = submit(users["applicant"])
+    window_accept(application=app, by=users["clerk_jiayu"])
+    step = open_step(app)
+    tasks_assign(step=step, by=users["reviewer_jiayu"], lead=department("421221", "耕地保护股"), cooperating=[], days=Decimal("2"))
+    client.force_login(users["admin"])
+    page = client.get(reverse("admin:approvals_reviewstep_change", args=[step.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "耕地保护股" in html
+    assert 'name="tasks-0-opinion"' not in html  # shown, not editable
+    assert client.post(reverse("admin:approvals_reviewstep_delete", args=[step.pk]), {"post": "yes"}).status_code == 403

@@ -10,8 +10,6 @@ import json
 
 import pytest
 import time_machine
-from django.conf import settings
-from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 from shapely.geometry import shape
@@ -25,22 +23,11 @@ from tests.geodesy import assert_area_close, geod_area_m2
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def as_user(users):
-    def login(username: str) -> Client:
-        client = Client()
-        client.force_login(users[username])
-        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-        return client
-
-    return login
-
-
 CROSS = {"layer_a": "permanent-farmland", "layer_b": "landuse-survey", "division": "421221"}
 
 
-def test_layer_by_layer_matches_an_independent_overlay(as_user, demo_frames):
-    response = as_user("planner").get(reverse("planner-layers"), CROSS)
+def test_layer_by_layer_matches_an_independent_overlay(client_as, demo_frames):
+    response = client_as("planner").get(reverse("planner-layers"), CROSS)
     assert response.status_code == 200
     result = response.context["result"]
     county = shape(json.loads(Division.objects.get(code="421221").boundary.geojson))
@@ -60,8 +47,8 @@ def test_layer_by_layer_matches_an_independent_overlay(as_user, demo_frames):
     assert "<svg" in html  # the chart
 
 
-def test_layer_by_layer_exports(as_user):
-    client = as_user("planner")
+def test_layer_by_layer_exports(client_as):
+    client = client_as("planner")
     rows = client.get(reverse("planner-layers"), CROSS).context["result"].rows
     text = client.get(reverse("planner-layers"), {**CROSS, "format": "csv"}).content.decode("utf-8")
     assert text.startswith("\ufeff")
@@ -78,18 +65,18 @@ def test_layer_by_layer_exports(as_user):
     assert len(geo.json()["features"]) == len(rows)
 
 
-def test_same_layer_twice_is_a_clear_400(as_user):
-    response = as_user("planner").get(reverse("planner-layers"), {**CROSS, "layer_b": "permanent-farmland"})
+def test_same_layer_twice_is_a_clear_400(client_as):
+    response = client_as("planner").get(reverse("planner-layers"), {**CROSS, "layer_b": "permanent-farmland"})
     assert response.status_code == 400
     assert "Pick two different layers" in response.content.decode()
 
 
-def test_applications_that_touch_farmland_and_approved_area_per_county(as_user, users):
+def test_applications_that_touch_farmland_and_approved_area_per_county(client_as, users):
     touching = submit(users["applicant"], title="占用农田", code="registration")
     elsewhere = submit(users["applicant"], title="赤壁项目", bbox=CHIBI_SITE, code="registration")
     window_accept(application=touching, by=users["clerk_jiayu"])
     step_decide(step=open_step(touching), by=users["reviewer_jiayu"], outcome="approved")
-    client = as_user("planner")
+    client = client_as("planner")
     response = client.get(reverse("planner-applications"), {"year": dt.date.today().year, "layer": "permanent-farmland"})
     rows = response.context["rows"]
     assert [r["reference"] for r in rows] == [touching.reference]
@@ -108,17 +95,17 @@ def test_applications_that_touch_farmland_and_approved_area_per_county(as_user, 
 
 
 @pytest.mark.parametrize("url_name", ["planner-layers", "planner-applications", "planner-overlap"])
-def test_planner_pages_are_for_planners(as_user, url_name):
-    assert as_user("applicant").get(reverse(url_name)).status_code == 403
-    assert as_user("reviewer_jiayu").get(reverse(url_name)).status_code == 403
+def test_planner_pages_are_for_planners(client_as, url_name):
+    assert client_as("applicant").get(reverse(url_name)).status_code == 403
+    assert client_as("reviewer_jiayu").get(reverse(url_name)).status_code == 403
 
 
-def test_dashboard_counts_and_overdue_list(as_user, users):
+def test_dashboard_counts_and_overdue_list(client_as, users):
     with time_machine.travel(dt.datetime(2026, 11, 2, 9, tzinfo=TZ), tick=False):
         late = submit(users["applicant"], title="超期项目")
         window_accept(application=late, by=users["clerk_jiayu"])
     submit(users["applicant"], title="新项目")
-    response = as_user("reviewer_jiayu").get(reverse("dashboard"))
+    response = client_as("reviewer_jiayu").get(reverse("dashboard"))
     assert response.status_code == 200
     html = response.content.decode()
     overdue = response.context["overdue"]
@@ -126,6 +113,6 @@ def test_dashboard_counts_and_overdue_list(as_user, users):
     assert html.count("<svg") >= 3
     # the reviewer sees only the accepted one (the other waits at the window)
     assert dict(response.context["status_rows"]) == {"In review": 1}
-    clerk = as_user("clerk_jiayu").get(reverse("dashboard")).context
+    clerk = client_as("clerk_jiayu").get(reverse("dashboard")).context
     assert dict(clerk["status_rows"]) == {"In review": 1, "Awaiting window acceptance": 1}
-    assert as_user("applicant").get(reverse("dashboard")).status_code == 403
+    assert client_as("applicant").get(reverse("dashboard")).status_code == 403

@@ -6,7 +6,6 @@ import json
 import re
 
 import pytest
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from shapely.geometry import box
@@ -23,16 +22,6 @@ SITE_FC = {
     "features": [{"type": "Feature", "properties": {}, "geometry": json.loads(site_box(*JIAYU_SITE)[0].geojson)}],
 }
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["'](?:https?:)?//(?!testserver)""", re.IGNORECASE)
-
-
-@pytest.fixture
-def client_as(client, users):
-    def login(username: str):
-        client.force_login(users[username])
-        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-        return client
-
-    return login
 
 
 def submit(users):
