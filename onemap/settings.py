@@ -151,6 +151,9 @@ DATABASES = {
 # PostgreSQL's JIT compiles expressions for ~50–150 ms before a spatial query runs; OneMap's queries
 # (overlap, tiles) are short and index-driven, so compilation costs more than it saves.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# Parallel test runs (several checkouts or sessions on one cluster) each name their own test database.
+if os.environ.get("ONEMAP_TEST_DB"):
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["ONEMAP_TEST_DB"]}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # GeoDjango finds the OS libraries itself; these allow overriding on unusual systems.
