@@ -20,7 +20,7 @@ from approvals import services as approval_services
 from approvals.choices import ApplicationStatus, Level, Role, StepState, TaskRole
 from approvals.exceptions import DataCheckFailed, NotPermitted, StateConflict
 from approvals.models import ApplicationKind
-from approvals.permissions import has_role
+from approvals.permissions import allowed, has_role
 from maps import builders
 from maps.actions import run_action
 from maps.exports import FORMATS, export
@@ -135,9 +135,9 @@ def _detail_context(request: HttpRequest, application) -> dict:
     report = approval_selectors.latest_overlap_report(application=application)
     steps = approval_selectors.steps_with_clocks(application=application)
     open_step = next((s for s, _c, _t in steps if s.closed_at is None), None)
-    reviewing = open_step is not None and user.has_perm("approvals.review_step", open_step)
-    at_window = application.status == ApplicationStatus.SUBMITTED and user.has_perm("approvals.window_check", application)
-    own = user.has_perm("approvals.correct_application", application)
+    reviewing = open_step is not None and allowed(user, "approvals.review_step", open_step)
+    at_window = application.status == ApplicationStatus.SUBMITTED and allowed(user, "approvals.window_check", application)
+    own = allowed(user, "approvals.correct_application", application)
     task = approval_selectors.open_task_for(user=user, application=application)
     check = None
     if at_window or (reviewing and open_step.state in (StepState.PENDING, StepState.PRESIGNED)):
@@ -165,7 +165,7 @@ def _detail_context(request: HttpRequest, application) -> dict:
         "task": task,
         "check": check,
         "check_ok": check is not None and all(i.ok for i in check),
-        "can_rerun": user.has_perm("approvals.rerun_overlap", application),
+        "can_rerun": allowed(user, "approvals.rerun_overlap", application),
         "show_others": show_others,
         "stale": report is not None and approval_selectors.report_is_stale(report),
         "reasons_form": ReasonsForm(),
@@ -242,7 +242,7 @@ def application_act(request: HttpRequest, pk: int) -> HttpResponse:
 def application_resubmit(request: HttpRequest, pk: int) -> HttpResponse:
     """The applicant corrects a returned application (and may replace the site), then resubmits."""
     application = approval_selectors.application_get(user=request.user, pk=pk)
-    if not request.user.has_perm("approvals.correct_application", application):
+    if not allowed(request.user, "approvals.correct_application", application):
         return HttpResponseForbidden(_("Only the applicant can correct an application."))
     form = ResubmitForm(request.POST or None, request.FILES or None,
                         initial={"title": application.title, "purpose": application.purpose})
