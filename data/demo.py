@@ -35,13 +35,17 @@ class DemoLayer:
     color: str
     sort_order: int
     min_zoom: int = 0
+    # Shown to visitors who are not logged in. The planning results (farmland, red line, urban
+    # boundary, plan control zones) are published with the territorial plan; the land-use survey is
+    # detailed current-use data whose release the survey rules restrict, so it is for staff only.
+    public: bool = False
 
 
 DEMO_LAYERS = (
-    DemoLayer("permanent-farmland", "permanent_farmland", "永久基本农田", "Permanent basic farmland", LayerKind.FARMLAND, LayerRule.PROHIBITED, "#d4b106", 10),
-    DemoLayer("eco-redline", "eco_redline", "生态保护红线", "Ecological protection red line", LayerKind.ECO_REDLINE, LayerRule.PROHIBITED, "#389e0d", 20),
-    DemoLayer("urban-boundary", "urban_boundary", "城镇开发边界", "Urban development boundary", LayerKind.URBAN_BOUNDARY, LayerRule.MUST_BE_INSIDE, "#fa541c", 30),
-    DemoLayer("plan-zones", "plan_zones", "建设用地管制区", "Land-use plan control zones", LayerKind.PLAN_ZONES, LayerRule.INFO, "#722ed1", 40, 10),
+    DemoLayer("permanent-farmland", "permanent_farmland", "永久基本农田", "Permanent basic farmland", LayerKind.FARMLAND, LayerRule.PROHIBITED, "#d4b106", 10, public=True),
+    DemoLayer("eco-redline", "eco_redline", "生态保护红线", "Ecological protection red line", LayerKind.ECO_REDLINE, LayerRule.PROHIBITED, "#389e0d", 20, public=True),
+    DemoLayer("urban-boundary", "urban_boundary", "城镇开发边界", "Urban development boundary", LayerKind.URBAN_BOUNDARY, LayerRule.MUST_BE_INSIDE, "#fa541c", 30, public=True),
+    DemoLayer("plan-zones", "plan_zones", "建设用地管制区", "Land-use plan control zones", LayerKind.PLAN_ZONES, LayerRule.INFO, "#722ed1", 40, 10, public=True),
     DemoLayer("landuse-survey", "landuse_survey", "土地利用现状", "Land-use survey", LayerKind.LANDUSE_SURVEY, LayerRule.INFO, "#8c8c8c", 50, 13),
 )
 
@@ -101,6 +105,7 @@ def load_layers(*, progress: bool = False) -> list[str]:
                     "color": spec.color,
                     "sort_order": spec.sort_order,
                     "min_zoom": spec.min_zoom,
+                    "public": spec.public,
                 },
             )
             source_sha = f"{sha}:{spec.gpkg_layer}"

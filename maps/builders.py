@@ -76,11 +76,12 @@ def add_divisions(m: folium.Map) -> None:
     ).add_to(m)
 
 
-def add_layers(m: folium.Map, *, visible: tuple[str, ...] = ()) -> None:
-    """Every active one-map layer as vector tiles of its active version (cacheable, never embedded)."""
+def add_layers(m: folium.Map, *, visible: tuple[str, ...] = (), public_only: bool = False) -> None:
+    """Every active one-map layer as vector tiles of its active version (cacheable, never embedded);
+    `public_only` for visitors who are not logged in (other layers' tiles are 404 to them)."""
     english = (get_language() or "").startswith("en")
     layers = []
-    for layer, version in active_layer_versions():
+    for layer, version in active_layer_versions(public_only=public_only):
         url = reverse("layer-tile", kwargs={"slug": layer.slug, "version": version, "z": 0, "x": 0, "y": 0})
         layers.append(
             {

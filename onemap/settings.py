@@ -211,12 +211,6 @@ TIANDITU_KEY = os.environ.get("TIANDITU_KEY", "")
 # Vector tiles are cached per layer version (the version is in the URL, so entries never go stale).
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "tiles": {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": os.environ.get("TILE_CACHE_DIR", str(LOCAL_DIR / "cache" / "tiles")),
-        "TIMEOUT": None,
-        "OPTIONS": {"MAX_ENTRIES": 200_000},
-    },
 }
 
 REST_FRAMEWORK = {
@@ -233,3 +227,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+# Vector tiles are cached as files at <TILE_CACHE_DIR>/<layer version id>/<z>/<x>/<y>.pbf (maps/views/geo.py):
+# a version never changes, so entries never go stale, and a write costs the same at any cache size
+# (Django's FileBasedCache lists its whole folder on every write once it is near MAX_ENTRIES).
+TILE_CACHE_DIR = Path(os.environ.get("TILE_CACHE_DIR", str(LOCAL_DIR / "cache" / "tiles")))

@@ -16,8 +16,9 @@ class DivisionAdmin(admin.ModelAdmin):
 
 @admin.register(Layer)
 class LayerAdmin(admin.ModelAdmin):
-    list_display = ["slug", "name", "kind", "rule", "color", "sort_order", "min_zoom"]
-    list_editable = ["rule", "color", "sort_order", "min_zoom"]
+    list_display = ["slug", "name", "kind", "rule", "color", "sort_order", "min_zoom", "public"]
+    list_editable = ["rule", "color", "sort_order", "min_zoom", "public"]
+    list_filter = ["public"]
 
 
 @admin.register(LayerVersion)

@@ -64,6 +64,11 @@ class Layer(models.Model):
     sort_order = models.PositiveIntegerField(_("order"), default=100)
     # Below this web-map zoom the layer is too dense to draw feature by feature.
     min_zoom = models.PositiveSmallIntegerField(_("minimum map zoom"), default=0)
+    # Whether visitors who are not logged in may see the layer (tiles, map, features). Off by
+    # default: a newly imported layer is internal until an administrator publishes it.
+    public = models.BooleanField(
+        _("public"), default=False, help_text=_("Shown to visitors who are not logged in (home page map, tiles, features).")
+    )
 
     class Meta:
         ordering = ["sort_order", "slug"]

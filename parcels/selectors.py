@@ -9,7 +9,7 @@ from django.contrib.gis.geos import Polygon
 from django.db.models import Max, QuerySet, Value
 
 from parcels.geo import SimplifyPreserveTopology, tolerance_for_zoom
-from parcels.models import Division, Layer, Zone
+from parcels.models import Division, Layer, LayerVersion, Zone
 
 # Upper bound of features in one bbox response; a client asking for more must zoom in.
 MAX_BBOX_FEATURES = 5000
@@ -19,11 +19,13 @@ def active_layers() -> QuerySet[Layer]:
     return Layer.objects.filter(versions__is_active=True).distinct().order_by("sort_order", "slug")
 
 
-def active_layer_versions() -> list[tuple[Layer, int]]:
-    """(layer, active version number) pairs in display order."""
-    from parcels.models import LayerVersion
-
-    return [(lv.layer, lv.version) for lv in LayerVersion.objects.filter(is_active=True).select_related("layer").order_by("layer__sort_order", "layer__slug")]
+def active_layer_versions(*, public_only: bool = False) -> list[tuple[Layer, int]]:
+    """(layer, active version number) pairs in display order; with `public_only`, only the layers
+    visitors who are not logged in may see (their tiles answer 404 to them otherwise)."""
+    versions = LayerVersion.objects.filter(is_active=True).select_related("layer").order_by("layer__sort_order", "layer__slug")
+    if public_only:
+        versions = versions.filter(layer__public=True)
+    return [(lv.layer, lv.version) for lv in versions]
 
 
 def division_outlines(*, parent_code: str = "421200", tolerance_deg: float = 0.0005) -> dict[str, Any]:
@@ -52,16 +54,23 @@ def zones_in_bbox(*, layer: Layer, bbox: Polygon, zoom: int) -> QuerySet[Zone]:
     )
 
 
-def layer_tile(*, layer: Layer, version: int, z: int, x: int, y: int) -> bytes:
-    """Vector tile bytes for a layer version (empty below the layer's minimum zoom)."""
-    from parcels.models import LayerVersion
+def tile_layer_version(*, slug: str, version: int, anonymous: bool) -> LayerVersion | None:
+    """The layer version a tile URL names, with its layer; None when it does not exist or when an
+    anonymous visitor asks for a layer that is not public (the two are indistinguishable: 404)."""
+    versions = LayerVersion.objects.select_related("layer").filter(layer__slug=slug, version=version)
+    if anonymous:
+        versions = versions.filter(layer__public=True)
+    return versions.first()
+
+
+def layer_tile(*, layer_version: LayerVersion, z: int, x: int, y: int) -> bytes:
+    """Vector tile bytes for an existing layer version (empty below the layer's minimum zoom)."""
     from parcels.sql import zone_tile
     from parcels.tiling import tile_extent
 
-    lv = LayerVersion.objects.filter(layer=layer, version=version).only("id").first()
-    if lv is None or z < layer.min_zoom:
+    if z < layer_version.layer.min_zoom:
         return b""
-    return zone_tile(layer_version_id=lv.pk, z=z, x=x, y=y, extent=tile_extent(z))
+    return zone_tile(layer_version_id=layer_version.pk, z=z, x=x, y=y, extent=tile_extent(z))
 
 
 MAX_BBOX_PARCELS = 2000

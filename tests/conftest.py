@@ -70,7 +70,7 @@ def onemap(divisions, demo_frames) -> dict[str, object]:
     for spec in demo.DEMO_LAYERS:
         layer = Layer.objects.create(
             slug=spec.slug, name=spec.name, name_en=spec.name_en, kind=spec.kind, rule=spec.rule,
-            color=spec.color, sort_order=spec.sort_order, min_zoom=spec.min_zoom,
+            color=spec.color, sort_order=spec.sort_order, min_zoom=spec.min_zoom, public=spec.public,
         )
         versions[spec.slug] = layer_version_create(layer=layer, frame=demo_frames[spec.gpkg_layer], source_name=f"test:{spec.gpkg_layer}")
     parcel_load(frame=demo_frames["parcels"], source="test:parcels")

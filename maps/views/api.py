@@ -73,15 +73,17 @@ def overlap(request: Request) -> Response:
 @api_view(["GET"])
 @permission_classes([AllowAny])
 def layer_list(request: Request) -> Response:
-    """Active one-map layers (planning layers are public information)."""
-    return Response(LayerSerializer(active_layers(), many=True).data)
+    """Active one-map layers; a visitor who is not logged in gets the public ones only."""
+    layers = active_layers() if request.user.is_authenticated else active_layers().filter(public=True)
+    return Response(LayerSerializer(layers, many=True).data)
 
 
 @api_view(["GET"])
 @permission_classes([AllowAny])
 def layer_geojson(request: Request, slug: str) -> Response:
-    """Features of a layer's active version inside `in_bbox=w,s,e,n`, simplified for `zoom`."""
-    layer = get_object_or_404(Layer, slug=slug)
+    """Features of a layer's active version inside `in_bbox=w,s,e,n`, simplified for `zoom`
+    (404 to a visitor who is not logged in unless the layer is public, as for its tiles)."""
+    layer = get_object_or_404(Layer.objects.filter(public=True) if request.user.is_anonymous else Layer.objects.all(), slug=slug)
     try:
         west, south, east, north = (float(v) for v in request.query_params["in_bbox"].split(","))
         zoom = int(request.query_params.get("zoom", "14"))
@@ -201,7 +203,8 @@ def parcel_list(request: Request) -> Response:
 @permission_classes([AllowAny])
 def zone_detail(request: Request, pk: int) -> Response:
     """One feature of a one-map layer with all its attributes (planning layers are public)."""
-    zone = get_object_or_404(Zone.objects.select_related("layer_version__layer"), pk=pk)
+    zones = Zone.objects.select_related("layer_version__layer")
+    zone = get_object_or_404(zones.filter(layer_version__layer__public=True) if request.user.is_anonymous else zones, pk=pk)
     return Response({
         "id": zone.pk,
         "layer": zone.layer_version.layer.slug,

@@ -63,8 +63,11 @@ def _draw_map(*, visible: tuple[str, ...]) -> builders.MapParts:
 def home(request: HttpRequest) -> HttpResponse:
     m = builders.base_map()
     builders.add_divisions(m)
-    builders.add_layers(m, visible=("urban-boundary", "permanent-farmland", "eco-redline"))
-    return render(request, "maps/home.html", {"map": builders.render(m), "summaries": layer_summaries()})
+    # a visitor who is not logged in sees the public layers only (tiles, and the table beside the map)
+    anonymous = not request.user.is_authenticated
+    builders.add_layers(m, visible=("urban-boundary", "permanent-farmland", "eco-redline"), public_only=anonymous)
+    summaries = [s for s in layer_summaries() if s["layer"].public or not anonymous]
+    return render(request, "maps/home.html", {"map": builders.render(m), "summaries": summaries})
 
 
 @login_required

@@ -265,8 +265,9 @@ def _tile_xy(lon: float, lat: float, z: int) -> tuple[int, int]:
     return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
 
 
-def test_vector_tiles_per_version_are_cached_and_immutable(client, onemap, settings, tmp_path):
-    settings.CACHES = {**settings.CACHES, "tiles": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(tmp_path)}}
+def test_vector_tiles_per_version_are_cached_and_immutable(client_as, settings, tmp_path):
+    settings.TILE_CACHE_DIR = tmp_path
+    client = client_as("applicant")  # the survey is not public (anonymous access: tests/maps/test_tiles.py)
     x, y = _tile_xy(113.93, 29.956, 15)
     url = reverse("layer-tile", kwargs={"slug": "landuse-survey", "version": 1, "z": 15, "x": x, "y": y})
     first = client.get(url)
@@ -279,10 +280,10 @@ def test_vector_tiles_per_version_are_cached_and_immutable(client, onemap, setti
     second = client.get(url)
     assert second["X-Tile-Cache"] == "hit"
     assert second.content == first.content
-    # below the survey's minimum zoom (13) the tile is empty; a missing version is empty too
+    # below the survey's minimum zoom (13) the tile is empty; a missing version is 404 (test_tiles.py)
     x12, y12 = _tile_xy(113.93, 29.956, 12)
     assert client.get(reverse("layer-tile", kwargs={"slug": "landuse-survey", "version": 1, "z": 12, "x": x12, "y": y12})).status_code == 204
-    assert client.get(reverse("layer-tile", kwargs={"slug": "landuse-survey", "version": 9, "z": 15, "x": x, "y": y})).status_code == 204
+    assert client.get(reverse("layer-tile", kwargs={"slug": "landuse-survey", "version": 9, "z": 15, "x": x, "y": y})).status_code == 404
     assert client.get(reverse("layer-tile", kwargs={"slug": "landuse-survey", "version": 1, "z": 3, "x": 99, "y": 0})).status_code == 404
 
 
