@@ -37,10 +37,13 @@ migrate: venv i18n db
 demo: migrate
 	@$(PY) manage.py load_demo
 
+# gunicorn (onemap/gunicorn.conf.py: WEB_WORKERS × WEB_THREADS, timeouts, access log on stdout).
+# ONEMAP_DEMO=1: the demo accounts keep their published password on purpose (README "Logins").
+run: export ONEMAP_DEMO := 1
 run: demo
 	@$(PY) manage.py collectstatic --noinput -v 0
 	@echo "OneMap serving on http://127.0.0.1:$(PORT)/  (Ctrl+C to stop)"
-	@$(PY) manage.py runserver --noreload 127.0.0.1:$(PORT)
+	@PORT=$(PORT) $(VENV)/bin/gunicorn -c onemap/gunicorn.conf.py onemap.wsgi:application
 
 # Benchmarks (issue #3) in a separate database `onemap_bench`; BENCH_ARGS e.g. "--total 100000".
 bench: venv db

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import geopandas as gpd
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from approvals.choices import Role
@@ -21,7 +22,10 @@ from parcels.services import division_load, file_sha256, layer_version_create, p
 DATA_DIR = Path(__file__).resolve().parent
 DIVISIONS_FILE = DATA_DIR / "divisions" / "xianning_divisions.geojson"
 DEMO_GPKG = DATA_DIR / "demo" / "jiayu_onemap.gpkg"
-DEMO_PASSWORD = os.environ.get("ONEMAP_DEMO_PASSWORD", "onemap-demo-2026")
+# Printed in the README, so known to everyone: a server with DEBUG=0 refuses to start while an
+# account still has it, unless ONEMAP_DEMO=1 (onemap/checks.py).
+PUBLISHED_DEMO_PASSWORD = "onemap-demo-2026"  # noqa: S105  (public on purpose, see above)
+DEMO_PASSWORD = os.environ.get("ONEMAP_DEMO_PASSWORD", PUBLISHED_DEMO_PASSWORD)
 
 
 @dataclass(frozen=True)
@@ -146,10 +150,13 @@ def load_accounts() -> list[DemoAccount]:
     seed_all()
     load_departments()
     user_model = get_user_model()
+    # One hash for all demo accounts: the password is public anyway, and the startup check
+    # (onemap/checks.py) then tests it once instead of once per account.
+    hashed = make_password(DEMO_PASSWORD)
     for account in DEMO_ACCOUNTS:
         user, created = user_model.objects.get_or_create(username=account.username)
         if created:
-            user.set_password(DEMO_PASSWORD)
+            user.password = hashed
             if account.role == Role.ADMIN:
                 user.is_staff = user.is_superuser = True
             user.full_clean()

@@ -83,11 +83,17 @@ INSTALLED_APPS = [
     "approvals",
     "maps",
     "data.apps.DemoDataConfig",
+    # Failed logins are counted per username and address; the lockout is logged (README "Logins").
+    "axes",
+    # Deployment checks (onemap/checks.py): demo passwords, connection budget.
+    "onemap.apps.OneMapConfig",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the body: oversized or malformed bodies get a 413/400 (JSON under /api/).
+    "onemap.middleware.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "onemap.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -97,10 +103,18 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # After authentication: field history (pghistory) records the user, address and URL of writes.
     "onemap.middleware.HistoryContextMiddleware",
+    # Staff sessions end after ONEMAP_STAFF_IDLE_SECONDS without a request.
+    "onemap.middleware.SessionIdleTimeoutMiddleware",
+    # Responses to a logged-in user are never stored by browsers or proxies.
+    "onemap.middleware.PrivateCacheMiddleware",
+    # Last: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Object-level permissions (role × jurisdiction) from approvals/rules.py, then Django's model perms.
 AUTHENTICATION_BACKENDS = [
+    # First: refuses any password check for a locked-out username/address before the others run.
+    "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -145,6 +159,9 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"postgis://onemap@127.0.0.1:{LOCAL_DB_PORT}/onemap",
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        # A kept connection that PostgreSQL closed (restart, pg_terminate_backend) is replaced at
+        # the next request instead of failing it.
+        conn_health_checks=True,
         engine="django.contrib.gis.db.backends.postgis",
     )
 }
@@ -176,6 +193,27 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
+
+# Sessions: at most a working day (was Django's 14 days); staff are logged out after 30 minutes
+# without a request (onemap.middleware.SessionIdleTimeoutMiddleware). The cookie is invisible to JS.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(12 * 3600)))
+ONEMAP_STAFF_IDLE_SECONDS = int(os.environ.get("ONEMAP_STAFF_IDLE_SECONDS", str(30 * 60)))
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# django-axes: after AXES_FAILURE_LIMIT wrong passwords for one username from one address, that
+# pair is locked for AXES_COOLOFF_TIME hours (the admin login too); each failure and each lockout
+# is logged (logger "axes") and kept in the admin's "Access attempts". Keying on the pair keeps an
+# attacker from locking a real user out from elsewhere. A success resets the count.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "0.25"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+# The client address is REMOTE_ADDR; behind a proxy that sets it correctly (BEHIND_PROXY, README).
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# The log names the username and address of each failure (axes masks them by default); never the password.
+AXES_SENSITIVE_PARAMETERS: list[str] = []
 
 # Chinese first, English available (Django i18n).
 LANGUAGE_CODE = "zh-hans"
@@ -225,7 +263,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "INFO"}},
 }
 # Vector tiles are cached as files at <TILE_CACHE_DIR>/<layer version id>/<z>/<x>/<y>.pbf (maps/views/geo.py):
 # a version never changes, so entries never go stale, and a write costs the same at any cache size

@@ -7,3 +7,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("maps.urls")),
 ]
+
+# A database outage answers 503 with Retry-After (onemap/errors.py), not a bare 500.
+handler500 = "onemap.errors.server_error"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from data import demo
+from onemap.checks import demo_mode
 
 
 class Command(BaseCommand):
@@ -23,3 +25,9 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Demo accounts (password: {demo.DEMO_PASSWORD}):"))
             for a in accounts:
                 self.stdout.write(f"  {a.username:<20} {a.description}")
+        if not settings.DEBUG and not demo_mode():
+            # The same refusal gunicorn gives at startup (onemap/checks.py), said before anyone tries.
+            self.stdout.write(self.style.WARNING(
+                "These accounts use the published demo password: with DEBUG=0 the server refuses to start "
+                "unless ONEMAP_DEMO=1 (make run sets it) or their passwords are changed."
+            ))
