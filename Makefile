@@ -31,8 +31,10 @@ db: deps
 stop:
 	@onemap/bin/localdb.sh stop
 
+# Migrations run as the database owner; everything else (load_demo, imports, the server) as the app
+# role, which owns nothing and cannot rewrite the audit trail (README "Database roles").
 migrate: venv i18n db
-	@$(PY) manage.py migrate --noinput -v 0
+	@ONEMAP_DB_ROLE=owner $(PY) manage.py migrate --noinput -v 0
 
 demo: migrate
 	@$(PY) manage.py load_demo

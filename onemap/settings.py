@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -85,13 +88,16 @@ INSTALLED_APPS = [
     "data.apps.DemoDataConfig",
     # Failed logins are counted per username and address; the lockout is logged (README "Logins").
     "axes",
-    # Deployment checks (onemap/checks.py): demo passwords, connection budget.
+    # Deployment checks (onemap/checks.py): demo passwords, connection budget; database roles and
+    # the app role's grants after every migrate (onemap/dbroles.py).
     "onemap.apps.OneMapConfig",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below); gives request.csp_nonce.
+    "csp.middleware.CSPMiddleware",
     # Before anything reads the body: oversized or malformed bodies get a 413/400 (JSON under /api/).
     "onemap.middleware.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -103,6 +109,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # After authentication: field history (pghistory) records the user, address and URL of writes.
     "onemap.middleware.HistoryContextMiddleware",
+    # A statement cancelled by statement_timeout (below) answers 503 with a message, not a 500.
+    "onemap.middleware.StatementTimeoutMiddleware",
     # Staff sessions end after ONEMAP_STAFF_IDLE_SECONDS without a request.
     "onemap.middleware.SessionIdleTimeoutMiddleware",
     # Responses to a logged-in user are never stored by browsers or proxies.
@@ -153,11 +161,23 @@ def _local_db_port() -> str:
     return os.environ.get("ONEMAP_DB_PORT", "54329")
 
 
-# Project-local PostGIS cluster unless DATABASE_URL is set.
+# Project-local PostGIS cluster unless DATABASE_URL is set. Two roles (README "Database roles"): the
+# app connects as a role that owns nothing and cannot rewrite the audit trail (DATABASE_URL; locally
+# onemap_app); migrations connect as the owner (DATABASE_OWNER_URL, else DATABASE_URL; locally onemap).
+# ONEMAP_DB_ROLE=owner picks the owner (`make migrate` sets it). The test runner creates and migrates
+# its own database, so under pytest the owner is the default.
 LOCAL_DB_PORT = _local_db_port()
+_APP_DB_URL = os.environ.get("DATABASE_URL") or f"postgis://onemap_app@127.0.0.1:{LOCAL_DB_PORT}/onemap"
+_OWNER_DB_URL = os.environ.get("DATABASE_OWNER_URL") or os.environ.get("DATABASE_URL") or f"postgis://onemap@127.0.0.1:{LOCAL_DB_PORT}/onemap"
+ONEMAP_DB_ROLE = os.environ.get("ONEMAP_DB_ROLE") or ("owner" if "pytest" in sys.modules else "app")
+if ONEMAP_DB_ROLE not in {"app", "owner"}:
+    raise ImproperlyConfigured(f"ONEMAP_DB_ROLE must be 'app' or 'owner', not {ONEMAP_DB_ROLE!r}")
+# Who the app logs in as: onemap/dbroles.py grants to this role after every migrate; tests log in as it.
+ONEMAP_APP_DATABASE = {k: v for k, v in dj_database_url.parse(_APP_DB_URL).items() if k in {"USER", "PASSWORD", "HOST", "PORT"}}
+ONEMAP_APP_DB_USER = ONEMAP_APP_DATABASE["USER"]
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"postgis://onemap@127.0.0.1:{LOCAL_DB_PORT}/onemap",
+    "default": dj_database_url.parse(
+        _OWNER_DB_URL if ONEMAP_DB_ROLE == "owner" else _APP_DB_URL,
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
         # A kept connection that PostgreSQL closed (restart, pg_terminate_backend) is replaced at
         # the next request instead of failing it.
@@ -168,6 +188,17 @@ DATABASES = {
 # PostgreSQL's JIT compiles expressions for ~50–150 ms before a spatial query runs; OneMap's queries
 # (overlap, tiles) are short and index-driven, so compilation costs more than it saves.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# No single statement may hold the database longer than ONEMAP_STATEMENT_TIMEOUT seconds (default 30,
+# 0 = none): PostgreSQL cancels it, the request's transaction rolls back and the client gets a 503
+# saying so (onemap.middleware.StatementTimeoutMiddleware). Every page and API query takes well under
+# a second on the demo; 30 s is far above that and below the application server's request timeout.
+# Jobs long by nature do not run under it: `manage.py` commands other than runserver (migrate,
+# load_demo, import_layer, import_parcels, …) connect without it, and layer and parcel imports lift
+# it for their own transaction (parcels.limits.lift_statement_timeout), on the web page and in the bench.
+ONEMAP_STATEMENT_TIMEOUT = float(os.environ.get("ONEMAP_STATEMENT_TIMEOUT", "30"))
+_MANAGE_COMMAND = sys.argv[1] if Path(sys.argv[0]).name == "manage.py" and len(sys.argv) > 1 else None
+if ONEMAP_STATEMENT_TIMEOUT > 0 and _MANAGE_COMMAND in (None, "runserver"):
+    DATABASES["default"]["OPTIONS"]["options"] += f" -c statement_timeout={int(ONEMAP_STATEMENT_TIMEOUT * 1000)}"
 # Parallel test runs (several checkouts or sessions on one cluster) each name their own test database.
 if os.environ.get("ONEMAP_TEST_DB"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["ONEMAP_TEST_DB"]}
@@ -241,15 +272,68 @@ ONEMAP_MAX_DOCUMENT_BYTES = int(os.environ.get("ONEMAP_MAX_DOCUMENT_BYTES", str(
 DATA_UPLOAD_MAX_MEMORY_SIZE = ONEMAP_MAX_UPLOAD_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = ONEMAP_MAX_UPLOAD_BYTES
 
+# The largest site the overlap API, the planner's overlap query and submission accept
+# (parcels/limits.py; a clear 400 names the limit). Above them a site ties up a worker and the
+# database for tens of seconds (19,600 squares: 31 s to analyse, 109 s to submit). A real bureau's
+# largest sites stay far below:
+# - area: a large construction site (an industrial park's batch, an airport) is a few km²; linear
+#   works are approved per county section. 20 km² (2,000 ha, 30,000 mu) leaves room above that.
+# - vertices: boundary-point files have hundreds to a few thousand points, a site drawn or picked
+#   from registered parcels a few hundred to a few thousand: 20,000 is several times the largest.
+# - parts: a TXT file's [地块坐标] blocks or the polygons of a drawn site are one to a few hundred
+#   even for a batch: 500.
+ONEMAP_MAX_SITE_AREA_M2 = float(os.environ.get("ONEMAP_MAX_SITE_AREA_M2", str(20_000_000)))
+ONEMAP_MAX_SITE_VERTICES = int(os.environ.get("ONEMAP_MAX_SITE_VERTICES", "20000"))
+ONEMAP_MAX_SITE_PARTS = int(os.environ.get("ONEMAP_MAX_SITE_PARTS", "500"))
+
 # Base map: "none" (default; the map is fully usable without one), "osm", "tianditu" (needs
 # TIANDITU_KEY), or an internal XYZ tile URL template such as http://tiles.intranet/{z}/{x}/{y}.png
 BASEMAP = os.environ.get("BASEMAP", "none")
 TIANDITU_KEY = os.environ.get("TIANDITU_KEY", "")
 
-# Vector tiles are cached per layer version (the version is in the URL, so entries never go stale).
+
+def _basemap_sources(choice: str) -> list[str]:
+    """The origin the configured base map's tiles come from, for the CSP's img-src."""
+    choice = choice.strip()
+    if choice in {"", "none"}:
+        return []
+    if choice == "osm":
+        return ["https://tile.openstreetmap.org"]
+    if choice == "tianditu":
+        return ["https://*.tianditu.gov.cn"]
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(choice)
+    return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme in {"http", "https"} and parts.netloc else []
+
+
+# Content-Security-Policy (django-csp). Scripts and <style> blocks run only from this server or
+# with the per-request nonce (folium's inline map script and its <head> styles get it in
+# base.html): no 'unsafe-inline', no inline event handlers, no style attributes. Text from users,
+# files and layers is also never inserted as HTML (maps/static/maps/js/onemap-text.js); the policy
+# is the second line. img-src allows data: for Leaflet's and the favicon's data URIs.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:", *_basemap_sources(BASEMAP)],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
 }
+# Vector tiles are cached as files at <TILE_CACHE_DIR>/<layer version id>/<z>/<x>/<y>.pbf (maps/views/geo.py):
+# a version never changes, so entries never go stale, and a write costs the same at any cache size
+# (Django's FileBasedCache lists its whole folder on every write once it is near MAX_ENTRIES).
+TILE_CACHE_DIR = Path(os.environ.get("TILE_CACHE_DIR", str(LOCAL_DIR / "cache" / "tiles")))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
@@ -265,7 +349,3 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "INFO"}},
 }
-# Vector tiles are cached as files at <TILE_CACHE_DIR>/<layer version id>/<z>/<x>/<y>.pbf (maps/views/geo.py):
-# a version never changes, so entries never go stale, and a write costs the same at any cache size
-# (Django's FileBasedCache lists its whole folder on every write once it is near MAX_ENTRIES).
-TILE_CACHE_DIR = Path(os.environ.get("TILE_CACHE_DIR", str(LOCAL_DIR / "cache" / "tiles")))

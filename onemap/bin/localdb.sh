@@ -2,6 +2,7 @@
 # Project-local PostGIS cluster: data in .local/pgdata (git-ignored), listening on 127.0.0.1 only,
 # on its own port (first free from 54329, remembered in .local/db_port), so it never collides with
 # a system server. Usage: localdb.sh start|stop|status. Does nothing when DATABASE_URL is set.
+# Roles: onemap (owner, superuser of this cluster) and onemap_app (what the app logs in as).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -67,6 +68,14 @@ CONF
       "$PGBIN/createdb" -h 127.0.0.1 -p "$port" -U onemap onemap
     fi
     psql_ -d onemap -c "create extension if not exists postgis" >/dev/null
+    # Two roles (README "Database roles"): 'onemap' (initdb's superuser) owns the schema and runs
+    # migrations and the tests; 'onemap_app' is what the running app logs in as. It owns nothing and
+    # may not rewrite the audit tables; its grants are applied by every migrate (onemap/dbroles.py).
+    # Created here on new and existing clusters alike; ALTER re-asserts its limits on every start.
+    psql_ -d postgres -c "DO \$\$ BEGIN
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'onemap_app') THEN CREATE ROLE onemap_app LOGIN; END IF;
+      END \$\$" >/dev/null
+    psql_ -d postgres -c "ALTER ROLE onemap_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT" >/dev/null
     echo "localdb: PostGIS running on 127.0.0.1:$port (data $DATA)"
     ;;
   stop)
