@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 from django import forms
@@ -43,12 +42,19 @@ def _txt_parts(data: bytes, source: str) -> tuple[MultiPolygon, list[SitePart], 
 SITE_FILE_SUFFIXES = (".geojson", ".json", ".txt", ".zip", ".kml")
 
 
+# Vector formats a site file may be in besides GeoJSON and TXT (parcels.importers.safety).
+SITE_VECTOR_FORMATS = frozenset({"shapefile_zip", "kml"})
+
+
 def _vector_site(data: bytes, name: str) -> MultiPolygon:
-    """A zipped Shapefile or KML read through GDAL (any CRS it declares → 4490): its polygons."""
+    """A zipped Shapefile or KML read through GDAL (any CRS it declares → 4490): its polygons.
+
+    The file is checked before GDAL opens it (content must match the extension, no references
+    to other files or URLs); Z/M values are dropped as for GeoJSON."""
     import tempfile
     from pathlib import Path
 
-    from shapely import union_all
+    from shapely import force_2d, union_all
     from shapely.geometry import MultiPolygon as ShapelyMulti
 
     from parcels.importers.readers import read_any
@@ -56,13 +62,15 @@ def _vector_site(data: bytes, name: str) -> MultiPolygon:
     with tempfile.TemporaryDirectory(prefix="onemap-site-") as folder:
         path = Path(folder) / f"site{Path(name).suffix.lower()}"
         path.write_bytes(data)
-        source = read_any(path)
-    polygons = [g for g in source.geoms if g is not None and g.geom_type in ("Polygon", "MultiPolygon")]
+        source = read_any(path, source=name, accepted=SITE_VECTOR_FORMATS, srid=None)
+    polygons = [force_2d(g) for g in source.geoms if g is not None and g.geom_type in ("Polygon", "MultiPolygon")]
     if not polygons:
         raise SpatialInputError(_("contains no polygons"), source=name)
     merged = union_all(polygons)
+    if merged.geom_type not in ("Polygon", "MultiPolygon"):
+        raise SpatialInputError(_("contains no polygons"), source=name)
     merged = merged if merged.geom_type == "MultiPolygon" else ShapelyMulti([merged])
-    return parse_site_geojson(json.dumps(merged.__geo_interface__), source=name)
+    return parse_site_geojson(merged.__geo_interface__, source=name)
 
 
 def site_from_upload(upload) -> tuple[MultiPolygon, list[SitePart] | None, list[str]]:
@@ -79,7 +87,12 @@ def site_from_upload(upload) -> tuple[MultiPolygon, list[SitePart] | None, list[
         return _txt_parts(data, name)
     if lower.endswith((".zip", ".kml")):
         return _vector_site(data, name), None, []
-    return parse_site_geojson(data, source=name), None, []
+    if lower.endswith((".geojson", ".json")):
+        # Parsed by Python (parcels.site_input), never by GDAL.
+        return parse_site_geojson(data, source=name), None, []
+    raise SpatialInputError(
+        _("unsupported file type; accepted: %(suffixes)s") % {"suffixes": " ".join(SITE_FILE_SUFFIXES)}, source=name
+    )
 
 
 class SiteForm(forms.Form):

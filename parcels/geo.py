@@ -52,6 +52,41 @@ def gk3_epsg(lon: float) -> int:
     return zone + 4488
 
 
+def gk3_epsg_or_none(lon: float) -> int | None:
+    """gk3_epsg, or None outside China's 3° zones 25–45 (the Gauss–Krüger figure is then omitted)."""
+    zone = gk3_zone(lon)
+    return zone + 4488 if 25 <= zone <= 45 else None
+
+
+@dataclass(frozen=True)
+class SiteAreas:
+    """A site's ellipsoidal area (m², always) and its GK planar area and EPSG (None outside the
+    3° zones 25–45, with a warning saying so)."""
+
+    ellipsoidal_m2: float
+    gk_m2: float | None
+    gk_epsg: int | None
+    warnings: tuple[str, ...] = ()
+
+
+def site_areas(site) -> SiteAreas:
+    """Ellipsoidal and, inside China's 3° zones, Gauss–Krüger planar area of a 4490 geometry."""
+    from django.utils.translation import gettext as _
+
+    from parcels.sql import geometry_areas
+
+    lon = site.centroid.x
+    epsg = gk3_epsg_or_none(lon)
+    if epsg is None:
+        # geometry_areas needs a target SRID for its planar figure; 4490 costs nothing and the
+        # (degree²) planar value is discarded.
+        ellipsoidal, _planar = geometry_areas(site, STORAGE_SRID)
+        warning = _("the site (longitude %(lon).4f) lies outside China's 3° Gauss–Krüger zones 25–45: no Gauss–Krüger area is given") % {"lon": lon}
+        return SiteAreas(ellipsoidal, None, None, (warning,))
+    ellipsoidal, planar = geometry_areas(site, epsg)
+    return SiteAreas(ellipsoidal, planar, epsg)
+
+
 @dataclass(frozen=True)
 class AreaFigures:
     """An area in m² with its hectare and mu equivalents."""

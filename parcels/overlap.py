@@ -26,9 +26,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from parcels.choices import LayerRule, Verdict
-from parcels.geo import STORAGE_SRID, AreaFigures, CollectionExtractPolygons, GeographyArea, gk3_epsg
+from parcels.geo import STORAGE_SRID, AreaFigures, CollectionExtractPolygons, GeographyArea, site_areas
 from parcels.models import Layer, LayerVersion, Parcel, Zone
-from parcels.sql import geometry_areas, layer_cross_overlap, zone_overlap_by_class
+from parcels.sql import layer_cross_overlap, zone_overlap_by_class
 
 # Overlaps smaller than this (m²) are floating-point noise of the intersection, not a conflict.
 TOLERANCE_M2 = 0.01
@@ -43,11 +43,11 @@ class OverlapResult:
     layer_version_ids: list[int] = field(default_factory=list)
 
 
-def _site_area(site: GEOSGeometry) -> tuple[AreaFigures, float, int]:
-    """Ellipsoidal and GK planar area (m²) of the site, and the GK EPSG (site's 3° zone) used."""
-    epsg = gk3_epsg(site.centroid.x)
-    ellipsoidal, planar = geometry_areas(site, epsg)
-    return AreaFigures(ellipsoidal), planar, epsg
+def _site_area(site: GEOSGeometry) -> tuple[AreaFigures, float | None, int | None, list[str]]:
+    """Ellipsoidal and GK planar area (m²) of the site, the GK EPSG (site's 3° zone) used, and
+    warnings; outside China's 3° zones the GK figures are None (parcels.geo.site_areas)."""
+    areas = site_areas(site)
+    return AreaFigures(areas.ellipsoidal_m2), areas.gk_m2, areas.gk_epsg, list(areas.warnings)
 
 
 def _verdict(rule: str, overlap_m2: float, site_m2: float) -> tuple[str, float]:
@@ -113,7 +113,7 @@ def overlap_analyse(*, site: MultiPolygon, layers: list[str] | None = None, piec
     """
     if site.srid != STORAGE_SRID:
         raise ValueError(f"site must be in SRID {STORAGE_SRID}, got {site.srid}")
-    site_area, gk_area, gk_epsg = _site_area(site)
+    site_area, gk_area, gk_epsg, site_warnings = _site_area(site)
     site_m2 = site_area.m2
 
     versions = LayerVersion.objects.filter(is_active=True).select_related("layer").order_by("layer__sort_order", "layer__slug")
@@ -173,8 +173,9 @@ def overlap_analyse(*, site: MultiPolygon, layers: list[str] | None = None, piec
         "computed_at": timezone.now().isoformat(),
         "site": {
             **site_area.as_dict(),
-            "gk_area_m2": round(gk_area, 2),
+            "gk_area_m2": round(gk_area, 2) if gk_area is not None else None,
             "gk_epsg": gk_epsg,
+            **({"warnings": site_warnings} if site_warnings else {}),
             "parts": len(site),
             "area_method": "ellipsoidal (geography, CGCS2000 ellipsoid)",
         },
@@ -227,5 +228,5 @@ def layers_cross(*, layer_a: Layer, layer_b: Layer, area: MultiPolygon) -> Cross
             features.append({"type": "Feature", "geometry": json.loads(geometry),
                              "properties": {"class_a": r["class_a"], "name_a": r["name_a"], "class_b": r["class_b"],
                                             "name_b": r["name_b"], "area_m2": r["area_m2"], "color": layer_a.color}})
-    site_m2, _planar = geometry_areas(area, gk3_epsg(area.centroid.x))
+    site_m2 = site_areas(area).ellipsoidal_m2
     return CrossResult(layer_a, layer_b, site_m2, rows, {"type": "FeatureCollection", "features": features})

@@ -331,6 +331,7 @@ def layer_import_file(
     by: AbstractBaseUser | None = None,
     progress: bool = False,
     source_name: str | None = None,
+    source_layer: str | None = None,
 ) -> ImportSummary:
     """Imports a file as the next active version of layer `slug` (created if missing), all or nothing.
 
@@ -338,7 +339,8 @@ def layer_import_file(
     """
     from parcels.importers.readers import read_any
 
-    data = read_any(path, class_field=class_field, class_name_field=class_name_field, srid=srid, encoding=encoding)
+    # source_layer: the layer inside a multi-layer file (GeoPackage, KML); None reads the first.
+    data = read_any(path, layer=source_layer, class_field=class_field, class_name_field=class_name_field, srid=srid, encoding=encoding)
     layer, _created = Layer.objects.get_or_create(slug=slug, defaults={"name": name or slug})
     changed = False
     for attr, value in (("kind", kind), ("rule", rule), ("name", name)):

@@ -23,18 +23,25 @@ from maps.actions import run_action
 from maps.forms import site_from_upload
 from maps.serializers import ApplicationFeatureSerializer, LayerSerializer, ParcelFeatureSerializer, ZoneFeatureSerializer, clock_data
 from parcels.exceptions import SpatialInputError
-from parcels.geo import AreaFigures, gk3_epsg
+from parcels.geo import AreaFigures, site_areas
 from parcels.models import Layer, Zone
 from parcels.overlap import overlap_analyse
 from parcels.selectors import MAX_BBOX_FEATURES, active_layers, parcels_in_bbox, zones_in_bbox
 from parcels.site_input import parse_site_geojson
-from parcels.sql import geometry_areas
 
 
 def _site_from(request: Request):
     if len(request.body) > settings.ONEMAP_MAX_UPLOAD_BYTES:
         raise SpatialInputError(_("request body exceeds %(limit)d bytes") % {"limit": settings.ONEMAP_MAX_UPLOAD_BYTES})
-    return parse_site_geojson(request.data, source=_("request body"))
+    try:
+        data = request.data
+    except RecursionError as exc:  # DRF's JSON parser on deeply nested arrays
+        raise SpatialInputError(_("not valid GeoJSON: nested too deeply"), source=_("request body")) from exc
+    return parse_site_geojson(data, source=_("request body"))
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
 
 
 def _refusal(exc: SpatialInputError) -> Response:
@@ -49,9 +56,9 @@ def site_check(request: Request) -> Response:
         site = _site_from(request)
     except SpatialInputError as exc:
         return _refusal(exc)
-    epsg = gk3_epsg(site.centroid.x)
-    ellipsoidal, planar = geometry_areas(site, epsg)
-    return Response({**AreaFigures(ellipsoidal).as_dict(), "gk_area_m2": round(planar, 2), "gk_epsg": epsg, "parts": len(site)})
+    areas = site_areas(site)  # GK figures are null outside China's 3° zones, with a warning
+    return Response({**AreaFigures(areas.ellipsoidal_m2).as_dict(), "gk_area_m2": _rounded(areas.gk_m2), "gk_epsg": areas.gk_epsg,
+                     "parts": len(site), "warnings": list(areas.warnings)})
 
 
 @api_view(["POST"])
@@ -173,15 +180,14 @@ def site_preview(request: Request) -> Response:
         site, parts, warnings = site_from_upload(upload)
     except SpatialInputError as exc:
         return _refusal(exc)
-    epsg = gk3_epsg(site.centroid.x)
-    ellipsoidal, planar = geometry_areas(site, epsg)
+    areas = site_areas(site)
     return Response({
         "site": json.loads(site.geojson),
-        **AreaFigures(ellipsoidal).as_dict(),
-        "gk_area_m2": round(planar, 2),
-        "gk_epsg": epsg,
+        **AreaFigures(areas.ellipsoidal_m2).as_dict(),
+        "gk_area_m2": _rounded(areas.gk_m2),
+        "gk_epsg": areas.gk_epsg,
         "parts": [{"name": p.name, "land_class": p.land_class, "declared_area_m2": p.declared_area_m2} for p in parts or []] or len(site),
-        "warnings": warnings,
+        "warnings": [*warnings, *areas.warnings],
     })
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from parcels.importers.vector import SourceData, read_vector
+from parcels.importers.vector import SourceData, check_class_lengths, read_vector
 
 # Uploads and command-line files above this size are refused before parsing (bytes).
 MAX_TXT_BYTES = 50 * 1024 * 1024
@@ -22,6 +22,7 @@ def read_boundary_txt(path: Path, *, transform_params: tuple[float, ...] | None 
         raise SpatialInputError(f"file is larger than {MAX_TXT_BYTES} bytes", source=path.name)
     parsed = parse_boundary_txt(path.read_bytes(), source=path.name, transform_params=transform_params)
     parcels = parsed.parcels
+    check_class_lengths(np.array([p.land_class for p in parcels], dtype=object), np.array([p.use for p in parcels], dtype=object), source=path.name)
     attributes = pd.DataFrame(
         {
             "number": [p.number for p in parcels],
@@ -50,7 +51,12 @@ def read_any(
     class_name_field: str | None = None,
     srid: int | None = None,
     encoding: str | None = None,
+    source: str | None = None,
+    accepted: frozenset[str] | None = None,
 ) -> SourceData:
+    """Any supported file: TXT by our own parser, everything else through the checks of
+    parcels.importers.safety and then GDAL. `accepted` limits the vector formats."""
     if path.suffix.lower() == ".txt":
         return read_boundary_txt(path)
-    return read_vector(path, layer=layer, class_field=class_field, class_name_field=class_name_field, srid=srid, encoding=encoding)
+    return read_vector(path, layer=layer, class_field=class_field, class_name_field=class_name_field, srid=srid, encoding=encoding,
+                       source=source, accepted=accepted)

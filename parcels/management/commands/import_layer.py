@@ -44,6 +44,7 @@ class Command(BaseCommand):
                 class_name_field=options["class_name_field"],
                 srid=options["srid"],
                 encoding=options["encoding"],
+                source_layer=options["source_layer"],
                 skip_invalid=options["skip_invalid"],
                 progress=not options["no_progress"],
             )

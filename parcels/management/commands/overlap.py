@@ -46,16 +46,14 @@ class Command(BaseCommand):
             site = MultiPolygon(site, srid=STORAGE_SRID)
         layers = [s for s in options["layers"].split(",") if s] or None
         report = overlap_analyse(site=site, layers=layers, pieces=False).report
-        for warning in data.warnings:
+        for warning in [*data.warnings, *report["site"].get("warnings", [])]:
             self.stderr.write(self.style.WARNING(f"warning: {warning}"))
         if options["format"] == "json":
             self.stdout.write(json.dumps(report, ensure_ascii=False, indent=2))
             return
         s = report["site"]
-        self.stdout.write(
-            f"site: {s['area_m2']:.2f} m² = {s['area_ha']:.4f} ha = {s['area_mu']:.3f} mu (ellipsoidal); "
-            f"GK EPSG:{s['gk_epsg']} {s['gk_area_m2']:.2f} m²"
-        )
+        gk = f"GK EPSG:{s['gk_epsg']} {s['gk_area_m2']:.2f} m²" if s["gk_epsg"] is not None else "GK: — (outside the 3° zones)"
+        self.stdout.write(f"site: {s['area_m2']:.2f} m² = {s['area_ha']:.4f} ha = {s['area_mu']:.3f} mu (ellipsoidal); {gk}")
         header = f"{'layer':<22}{'ver':>4}  {'verdict':<9}{'class':<28}{'m²':>14}{'ha':>11}{'mu':>11}{'%':>9}{'n':>6}"
         self.stdout.write(header)
         self.stdout.write("-" * len(header))
