@@ -11,6 +11,7 @@ urlpatterns = [
     path("applications/<int:pk>/print/", pages.application_print, name="application-print"),
     path("applications/<int:pk>/pieces.geojson", pages.application_pieces, name="application-pieces"),
     path("applications/<int:pk>/resubmit/", pages.application_resubmit, name="application-resubmit"),
+    path("applications/<int:pk>/documents/<int:document_pk>/", pages.document_download, name="document-download"),
     path("inbox/", pages.inbox, name="inbox"),
     path("applications/<int:pk>/overlap/rerun/", pages.application_overlap_rerun, name="application-overlap-rerun"),
     path("planner/overlap/", pages.planner_overlap, name="planner-overlap"),

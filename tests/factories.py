@@ -42,8 +42,21 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
 # --- workflow helpers -----------------------------------------------------------------------
 
-# The smallest valid PDF header is enough for the type check (content sniffing, not rendering).
-PDF_BYTES = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+def minimal_pdf(*objects: bytes) -> bytes:
+    """A real one-page PDF (catalog, pages, page + `objects`, cross-reference table, trailer): the
+    upload check parses documents with pypdf, so a bare "%PDF-" header is no longer enough."""
+    body = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>", *objects]
+    out, offsets = b"%PDF-1.4\n", []
+    for number, obj in enumerate(body, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, obj)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(body) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    return out + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(body) + 1, xref)
+
+
+PDF_BYTES = minimal_pdf()
 
 
 def kind(code: str = "construction_land"):

@@ -443,3 +443,28 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "overdue": stats["overdue"],
         "processing": processing,
     })
+
+
+@login_required
+def document_download(request: HttpRequest, pk: int, document_pk: int) -> HttpResponse:
+    """An attached document, for whoever may see its application (the same rule; 404 otherwise,
+    also for another applicant). Served as a download with its checked type, never inline: the
+    browser neither renders nor sniffs it (approvals/documents.py checks the content on upload)."""
+    from django.http import FileResponse, Http404
+    from django.shortcuts import get_object_or_404
+
+    from approvals.documents import content_type_for
+
+    application = approval_selectors.application_get(user=request.user, pk=pk)
+    document = get_object_or_404(application.documents.all(), pk=document_pk)
+    try:
+        handle = document.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("document file missing") from exc
+    response = FileResponse(handle, as_attachment=True, filename=document.original_name,
+                            content_type=content_type_for(document.file.name))
+    response["X-Content-Type-Options"] = "nosniff"
+    # should it ever be rendered anyway, as an inert sandboxed document without scripts
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
