@@ -18,6 +18,7 @@ LOCAL_ASSETS: dict[str, str] = {
     "leaflet_draw_js": "vendor/leaflet-draw/leaflet.draw.js",
     "leaflet_draw_css": "vendor/leaflet-draw/leaflet.draw.css",
     "leaflet_vectorgrid_js": "vendor/leaflet-vectorgrid/Leaflet.VectorGrid.bundled.min.js",
+    "onemap_text_js": "maps/js/onemap-text.js",
     "onemap_map_js": "maps/js/onemap-map.js",
 }
 

@@ -6,6 +6,7 @@ shows as WGS84 (the difference is centimetres).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,13 +17,16 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from maps.assets import localize
-from maps.elements import ExtraOverlays, Measure, RegisterMap, RemotePieces, SiteDraw, TileLayers
+from maps.elements import ExtraOverlays, Measure, RegisterMap, RemotePieces, SiteDraw, TextTooltip, TileLayers
 from parcels.selectors import active_layer_versions, division_outlines
 
 # Jiayu County seat (Yuyue town), lat/lon degrees: the demo's default view.
 DEFAULT_CENTER = (29.97, 113.92)
 DEFAULT_ZOOM = 11
 RULE_COLORS = {"conflict": "#cf1322", "ok": "#389e0d", "info": "#1677ff"}
+# Put into every <script> and <style> tag of a map's <head> assets; the template filter
+# `csp_nonce` (maps.templatetags.onemap_csp) replaces it with the request's CSP nonce.
+NONCE_PLACEHOLDER = "__onemap_csp_nonce__"
 
 
 @dataclass(frozen=True)
@@ -67,13 +71,15 @@ def _add_basemap(m: folium.Map) -> None:
 def add_divisions(m: folium.Map) -> None:
     """County outlines of Xianning (embedded: a few hundred vertices after simplification)."""
     english = (get_language() or "").startswith("en")
-    folium.GeoJson(
-        division_outlines(),
+    fields = ["name_en" if english else "name", "code"]
+    layer = folium.GeoJson(
+        _text_features(division_outlines()["features"], fields),
         name=_("Administrative divisions"),
         style_function=lambda f: {"color": "#595959", "weight": 2, "fill": False, "dashArray": "6 4"},
-        tooltip=folium.GeoJsonTooltip(fields=["name_en" if english else "name", "code"], aliases=[_("Division"), _("Code")]),
         control=False,
-    ).add_to(m)
+    )
+    TextTooltip(fields=fields, aliases=[_("Division"), _("Code")]).add_to(layer)
+    layer.add_to(m)
 
 
 def add_layers(m: folium.Map, *, visible: tuple[str, ...] = (), public_only: bool = False) -> None:
@@ -128,8 +134,10 @@ def add_overlap_pieces(m: folium.Map, pieces: dict[str, Any], verdicts: dict[str
         props = features[0]["properties"]
         verdict = verdicts.get(slug, "info")
         label = f"{props['layer_name']} ({overlap_label})"
+        fields = ["layer_name", "class_code", "class_name", "area_m2"]
         layer = folium.GeoJson(
-            {"type": "FeatureCollection", "features": features},
+            # `layer` and `class_code` stay: the overlap table's rows find their pieces by them
+            _text_features(features, [*fields, "layer", "color"]),
             name=label,
             control=False,
             style_function=lambda f, v=verdict: {
@@ -138,11 +146,8 @@ def add_overlap_pieces(m: folium.Map, pieces: dict[str, Any], verdicts: dict[str
                 "fillColor": f["properties"]["color"],
                 "fillOpacity": 0.45,
             },
-            tooltip=folium.GeoJsonTooltip(
-                fields=["layer_name", "class_code", "class_name", "area_m2"],
-                aliases=[_("Layer"), _("Class code"), _("Class"), _("Area (m²)")],
-            ),
         )
+        TextTooltip(fields=fields, aliases=[_("Layer"), _("Class code"), _("Class"), _("Area (m²)")]).add_to(layer)
         layer.add_to(m)
         entries.append((layer.get_name(), label))
     # one switcher: the pieces join the control the tile layers made
@@ -163,14 +168,14 @@ def add_cross_pieces(m: folium.Map, pieces: dict[str, Any]) -> None:
     """Layer × layer intersections (display-simplified), one feature per class pair, fitted."""
     if not pieces["features"]:
         return
+    fields = ["class_a", "name_a", "class_b", "name_b", "area_m2"]
     layer = folium.GeoJson(
-        pieces,
+        _text_features(pieces["features"], [*fields, "color"]),
         name=str(_("Intersections")),
         control=False,
         style_function=lambda f: {"color": "#cf1322", "weight": 1, "fillColor": f["properties"]["color"], "fillOpacity": 0.5},
-        tooltip=folium.GeoJsonTooltip(fields=["class_a", "name_a", "class_b", "name_b", "area_m2"],
-                                      aliases=["A", "", "B", "", str(_("Area (m²)"))]),
     )
+    TextTooltip(fields=fields, aliases=["A", "", "B", "", str(_("Area (m²)"))]).add_to(layer)
     layer.add_to(m)
     ExtraOverlays(entries=[(layer.get_name(), str(_("Intersections")))]).add_to(m)
     m.fit_bounds(_bounds(pieces), max_zoom=16)
@@ -178,13 +183,15 @@ def add_cross_pieces(m: folium.Map, pieces: dict[str, Any]) -> None:
 
 def add_nearby(m: folium.Map, features: list[dict[str, Any]]) -> None:
     """Other applications near the site (outlines, hover for reference and status)."""
+    fields = ["reference", "title", "status"]
     layer = folium.GeoJson(
-        {"type": "FeatureCollection", "features": features},
+        _text_features(features, fields),
         name=str(_("Applications nearby")),
         control=False,
         style_function=lambda f: {"color": "#722ed1", "weight": 2, "dashArray": "4 4", "fillOpacity": 0.05},
-        tooltip=folium.GeoJsonTooltip(fields=["reference", "title", "status"], aliases=[_("Reference"), _("Title"), _("Status")]),
     )
+    # the titles are the applicants' own words: shown as text (folium's GeoJsonTooltip takes HTML)
+    TextTooltip(fields=fields, aliases=[_("Reference"), _("Title"), _("Status")]).add_to(layer)
     layer.add_to(m)
     ExtraOverlays(entries=[(layer.get_name(), str(_("Applications nearby")))]).add_to(m)
 
@@ -224,12 +231,34 @@ def add_site_draw(m: folium.Map, *, input_id: str, output_id: str, precheck_id: 
     ).add_to(m)
 
 
+def _text_features(features: list[dict[str, Any]], fields: list[str]) -> dict[str, Any]:
+    """A FeatureCollection keeping only `fields` of each feature's properties, each feature with
+    its index as id.
+
+    folium writes the name of the first property whose values are unique into the page's script
+    as code (`switch(feature.properties.<name>)`); with an id it uses `feature.id` instead, and
+    with only known property names nothing from the data is ever written as code.
+    """
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "id": i, "geometry": f["geometry"],
+             "properties": {k: (f.get("properties") or {}).get(k) for k in fields}}
+            for i, f in enumerate(features)
+        ],
+    }
+
+
 def render(m: folium.Map) -> MapParts:
+    """Renders a map for base.html. Its <head> assets are folium's (no data in them): each <script>
+    and <style> tag gets the CSP nonce placeholder; the map script is wrapped by the template in a
+    <script> with the nonce."""
     localize(m)
     figure = m.get_root()
     figure.render()
+    header = re.sub(r"<(script|style)(?=[\s>])", rf'<\1 nonce="{NONCE_PLACEHOLDER}"', figure.header.render())
     return MapParts(
-        header=figure.header.render(),
+        header=header,
         html=figure.html.render(),
         script=figure.script.render(),
         name=m.get_name(),

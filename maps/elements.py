@@ -8,7 +8,8 @@ from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from folium.template import Template
 
-_ONEMAP_JS = [("onemap_map_js", "onemap-map.js")]  # rewritten to a static URL by maps.assets.localize
+# rewritten to static URLs by maps.assets.localize; the text helpers come first (onemap-map.js uses them)
+_ONEMAP_JS = [("onemap_text_js", "onemap-text.js"), ("onemap_map_js", "onemap-map.js")]
 
 
 class RegisterMap(JSCSSMixin, MacroElement):
@@ -66,6 +67,28 @@ class SiteDraw(JSCSSMixin, MacroElement):
         super().__init__()
         self._name = "SiteDraw"
         self.config = {"input": input_id, "output": output_id, "checkUrl": check_url, "labels": labels, **(extra or {})}
+
+
+class TextTooltip(JSCSSMixin, MacroElement):
+    """A GeoJSON layer's hover tooltip listing `fields` (labelled by `aliases`) as text.
+
+    Replaces folium's GeoJsonTooltip, which inserts property values as HTML: a title or class name
+    such as `<img src=x onerror=…>` would run in the reader's browser.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            OneMap.textTooltip({{ this._parent.get_name() }}, {{ this.config|tojson }});
+        {% endmacro %}
+        """
+    )
+    default_js = _ONEMAP_JS
+
+    def __init__(self, *, fields: list[str], aliases: list[str]) -> None:
+        super().__init__()
+        self._name = "TextTooltip"
+        self.config = {"fields": list(fields), "aliases": [str(a) for a in aliases]}
 
 
 class ExtraOverlays(MacroElement):

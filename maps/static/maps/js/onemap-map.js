@@ -1,9 +1,16 @@
 /* OneMap map behaviour shared by every page: layer loading by bounding box, site drawing with
  * server-side area and validity check. No external requests: everything is fetched from this server.
- * Areas shown are computed by PostGIS on the CGCS2000 ellipsoid (m², ha, mu). */
+ * Areas shown are computed by PostGIS on the CGCS2000 ellipsoid (m², ha, mu).
+ *
+ * Text from users, files and layers is never HTML here: tooltips, popups, the legend and messages
+ * are DOM nodes built by onemap-text.js (loaded first); Leaflet's layer switcher, which only takes
+ * HTML names, gets escaped ones. */
 (function () {
   "use strict";
   var OneMap = (window.OneMap = window.OneMap || { maps: [] });
+  var T = OneMap.text;
+  function E(tag, attrs, children) { return T.el(document, tag, attrs, children); }
+  OneMap.E = E;
 
   OneMap.register = function (map) {
     OneMap.maps.push(map);
@@ -26,12 +33,24 @@
   }
   OneMap.fmt = fmt;
 
+  /* A folium GeoJSON layer's hover tooltip: the listed properties as a table of text (folium's own
+   * GeoJsonTooltip inserts them as HTML). */
+  OneMap.textTooltip = function (layer, cfg) {
+    layer.bindTooltip(function (l) {
+      var p = (l.feature && l.feature.properties) || {};
+      return T.table(document, T.fieldRows(p, cfg.fields, cfg.aliases));
+    }, { sticky: true, className: "onemap-tooltip" });
+  };
+
   /* One-map layers as vector tiles of their active version (never whole layers in the page).
    * Tiles below a layer's minimum zoom are empty; generalisation happens on the server. */
   OneMap.tileLayers = function (map, cfg) {
     var overlays = {};
+    OneMap.grids = OneMap.grids || {};
     cfg.layers.forEach(function (layer) {
-      var style = { color: layer.color, weight: 1, fill: true, fillColor: layer.color, fillOpacity: 0.25 };
+      var color = T.color(layer.color);
+      var style = { color: color, weight: 1, fill: true, fillColor: color, fillOpacity: 0.25,
+                    className: "zone zone-" + String(layer.slug).replace(/[^a-z0-9-]/gi, "") };
       var grid = L.vectorGrid.protobuf(layer.tile_url, {
         rendererFactory: L.svg.tile,
         vectorTileLayerStyles: { zones: style },
@@ -43,9 +62,12 @@
       });
       grid.on("click", function (e) {
         var p = e.layer.properties || {};
+        var latlng = e.latlng || map.getCenter();
         var popup = L.popup({ maxWidth: 360 })
-          .setLatLng(e.latlng)
-          .setContent("<strong>" + layer.name + "</strong><br>" + (p.class_code || "") + " " + (p.class_name || "") + "<br>" + fmt(p.area_m2 || 0, 1) + " m²")
+          .setLatLng(latlng)
+          .setContent(E("div", { "class": "zone-summary" }, [
+            E("strong", null, layer.name), E("br"), T.str(p.class_code) + " " + T.str(p.class_name), E("br"),
+            fmt(p.area_m2 || 0, 1) + " m²"]))
           .openOn(map);
         // every attribute of the feature, from the server (tiles carry only what drawing needs)
         var id = p.zone_id;
@@ -54,16 +76,17 @@
             .then(function (r) { return r.ok ? r.json() : null; })
             .then(function (z) {
               if (!z) return;
-              var rows = [[cfg.labels["class"] || "class", z.class_code + " " + z.class_name], [cfg.labels.area || "m²", fmt(z.area_m2, 2) + " m² · " + fmt(z.area_mu, 3) + " " + (cfg.labels.mu || "mu")]];
+              var rows = [[cfg.labels["class"] || "class", T.str(z.class_code) + " " + T.str(z.class_name)], [cfg.labels.area || "m²", fmt(z.area_m2, 2) + " m² · " + fmt(z.area_mu, 3) + " " + (cfg.labels.mu || "mu")]];
               Object.keys(z.attributes || {}).forEach(function (k) { rows.push([k, z.attributes[k]]); });
-              popup.setContent('<div class="zone-attributes"><strong>' + layer.name + " v" + z.version + "</strong><table>" +
-                rows.map(function (r) { return "<tr><th scope=\"row\">" + L.Util.template("{k}", { k: String(r[0]).replace(/</g, "&lt;") }) + "</th><td>" + String(r[1] === null ? "" : r[1]).replace(/</g, "&lt;") + "</td></tr>"; }).join("") +
-                "</table></div>");
+              popup.setContent(E("div", { "class": "zone-attributes" }, [
+                E("strong", null, layer.name + " v" + T.str(z.version)), T.table(document, rows)]));
             });
         }
       });
       grid.on("load", function () { map.fire("onemap:tilesloaded", { slug: layer.slug }); });
-      overlays['<span class="legend-swatch" style="background:' + layer.color + '"></span>' + layer.name] = grid;
+      OneMap.grids[layer.slug] = grid;
+      // Leaflet writes switcher names with innerHTML: the name is escaped, the swatch is SVG
+      overlays[T.swatchHtml(color) + T.esc(layer.name)] = grid;
       if (layer.visible) grid.addTo(map);
     });
     OneMap.layersControl = L.control.layers(null, overlays, { collapsed: cfg.collapsed }).addTo(map);
@@ -76,13 +99,12 @@
       options: { position: "bottomright" },
       onAdd: function () {
         var box = L.DomUtil.create("div", "onemap-legend");
-        var html = "<details" + (window.innerWidth > 700 ? " open" : "") + "><summary>" + cfg.labels.legend + "</summary><ul>";
-        cfg.layers.forEach(function (l) {
-          html += '<li><span class="legend-swatch" style="background:' + l.color + '"></span>' + l.name + " <small>(" + l.rule_label + ")</small></li>";
+        var items = cfg.layers.map(function (l) {
+          return E("li", null, [T.swatch(document, l.color), l.name + " ", E("small", null, "(" + T.str(l.rule_label) + ")")]);
         });
-        html += '<li><span class="legend-line" style="border-color:' + cfg.ruleColors.conflict + '"></span>' + cfg.labels.conflict + "</li>";
-        html += '<li><span class="legend-line" style="border-color:' + cfg.ruleColors.ok + '"></span>' + cfg.labels.ok + "</li></ul></details>";
-        box.innerHTML = html;
+        items.push(E("li", null, [T.swatch(document, cfg.ruleColors.conflict, "line"), cfg.labels.conflict]));
+        items.push(E("li", null, [T.swatch(document, cfg.ruleColors.ok, "line"), cfg.labels.ok]));
+        box.appendChild(E("details", { open: window.innerWidth > 700 }, [E("summary", null, cfg.labels.legend), E("ul", null, items)]));
         L.DomEvent.disableClickPropagation(box);
         return box;
       },
@@ -93,7 +115,7 @@
   /* One layer switcher per map: later layers (site, overlap pieces) join the tiles' control. */
   OneMap.addOverlay = function (map, layer, label) {
     if (!OneMap.layersControl) OneMap.layersControl = L.control.layers(null, {}, { collapsed: false }).addTo(map);
-    OneMap.layersControl.addOverlay(layer, label);
+    OneMap.layersControl.addOverlay(layer, T.esc(label)); // Leaflet sets the name as HTML
   };
 
   /* Overlap pieces fetched after the page loads: one group per layer in the layer switcher,
@@ -116,7 +138,9 @@
             },
             onEachFeature: function (f, l) {
               var p = f.properties;
-              l.bindTooltip("<strong>" + p.layer_name + "</strong><br>" + p.class_code + " " + (p.class_name || "") + "<br>" + fmt(p.area_m2, 2) + " m²");
+              l.bindTooltip(function () {
+                return E("div", null, [E("strong", null, p.layer_name), E("br"), T.str(p.class_code) + " " + T.str(p.class_name), E("br"), fmt(p.area_m2, 2) + " m²"]);
+              });
             },
           }).addTo(map);
           OneMap.addOverlay(map, layer, first.layer_name + " (" + cfg.labels.overlap + ")");
@@ -138,10 +162,15 @@
     var input = document.getElementById(cfg.input);
     var out = document.getElementById(cfg.output);
 
-    function show(html, isError) {
+    /* `content`: text or a list of text and nodes (never HTML: error details quote the file). */
+    function show(content, isError) {
       if (!out) return;
-      out.innerHTML = html;
+      T.replace(document, out, content);
       out.classList.toggle("error", !!isError);
+    }
+    function areas(d) {
+      return [E("span", { "class": "area-m2" }, fmt(d.area_m2, 2)), " m² · ", E("span", { "class": "area-mu" }, fmt(d.area_mu, 3)),
+              " " + cfg.labels.mu + " · ", E("span", { "class": "area-ha" }, fmt(d.area_ha, 4)), " ha"];
     }
 
     function sync() {
@@ -163,20 +192,14 @@
         .then(function (r) { return r.json().then(function (data) { return { ok: r.ok, data: data }; }); })
         .then(function (res) {
           if (!res.ok) {
-            show(cfg.labels.invalid + " " + res.data.detail, true);
+            show(cfg.labels.invalid + " " + T.str(res.data.detail), true);
             pin(res.data.points);
-            if (pre) pre.innerHTML = "";
+            if (pre) T.replace(document, pre, []);
             return;
           }
           pin([]);
           var d = res.data;
-          show(
-            '<span class="area-m2">' + fmt(d.area_m2, 2) + "</span> m² · " +
-              '<span class="area-mu">' + fmt(d.area_mu, 3) + "</span> " + cfg.labels.mu + " · " +
-              '<span class="area-ha">' + fmt(d.area_ha, 4) + "</span> ha" +
-              ' <small>(' + cfg.labels.method + ", " + d.parts + " " + cfg.labels.parts + ")</small>",
-            false
-          );
+          show(areas(d).concat([" ", E("small", null, "(" + cfg.labels.method + ", " + T.str(d.parts) + " " + cfg.labels.parts + ")")]), false);
           map.fire("onemap:sitechecked", d);
           precheck(body);
         });
@@ -186,12 +209,15 @@
     var errorMarks = L.layerGroup().addTo(map);
     function pin(points) {
       errorMarks.clearLayers();
-      (points || []).forEach(function (p) {
+      (Array.isArray(points) ? points : []).forEach(function (p) {
+        // points come from the server's answer about an uploaded file: numbers only
+        if (!Array.isArray(p) || typeof p[0] !== "number" || typeof p[1] !== "number" || !isFinite(p[0] + p[1])) return;
         L.circleMarker([p[1], p[0]], { radius: 9, color: "#cf1322", weight: 3, fillOpacity: 0.2, className: "error-point" })
-          .bindTooltip(cfg.labels.errorHere, { permanent: true, direction: "top" })
+          .bindTooltip(E("span", null, cfg.labels.errorHere), { permanent: true, direction: "top" })
           .addTo(errorMarks);
       });
-      if (points && points.length) map.setView([points[0][1], points[0][0]], Math.max(map.getZoom(), 16), { animate: false });
+      var first = errorMarks.getLayers()[0];
+      if (first) map.setView(first.getLatLng(), Math.max(map.getZoom(), 16), { animate: false });
     }
     OneMap.pin = pin;
 
@@ -205,13 +231,14 @@
       })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (report) {
-          if (!report) { pre.innerHTML = ""; return; }
-          var items = report.layers.map(function (l) {
+          if (!report) { T.replace(document, pre, []); return; }
+          var items = (report.layers || []).map(function (l) {
             var name = document.documentElement.lang === "en" && l.name_en ? l.name_en : l.name;
-            return '<li class="verdict-' + l.verdict + '" data-layer="' + l.layer + '"><strong>' + name + "</strong>: " +
-              (cfg.labels[l.verdict] || l.verdict) + " · " + fmt(l.overlap_m2, 2) + " m²</li>";
+            var verdict = T.str(l.verdict).replace(/[^a-z_]/g, "");
+            return E("li", { "class": "verdict-" + verdict, data: { layer: l.layer } }, [
+              E("strong", null, name), ": " + (cfg.labels[verdict] || verdict) + " · " + fmt(l.overlap_m2, 2) + " m²"]);
           });
-          pre.innerHTML = "<h3>" + cfg.labels.precheck + '</h3><ul class="precheck-list">' + items.join("") + "</ul>";
+          T.replace(document, pre, [E("h3", null, cfg.labels.precheck), E("ul", { "class": "precheck-list" }, items)]);
         });
     }
     map.on(L.Draw.Event.CREATED, function (e) {
@@ -246,8 +273,8 @@
           .then(function (r) { return r.json().then(function (d) { return { ok: r.ok, data: d }; }); })
           .then(function (res) {
             if (!res.ok) {
-              show(cfg.labels.invalid + " " + res.data.detail, true);
-              pin(res.data.points);
+              show(cfg.labels.invalid + " " + T.str(res.data && res.data.detail), true);
+              pin(res.data && res.data.points);
               return;
             }
             pin([]);
@@ -255,14 +282,12 @@
             L.geoJSON(d.site, { style: { color: "#d4380d", weight: 3, dashArray: "6 4", fillOpacity: 0.1 }, className: "site-preview" }).addTo(preview);
             map.fitBounds(preview.getBounds(), { maxZoom: 17 });
             var parts = Array.isArray(d.parts) ? d.parts.length : d.parts;
-            show(
-              '<span class="preview-note">' + cfg.labels.preview + "</span><br>" +
-                '<span class="area-m2">' + fmt(d.area_m2, 2) + "</span> m² · " +
-                '<span class="area-mu">' + fmt(d.area_mu, 3) + "</span> " + cfg.labels.mu + " · " +
-                '<span class="area-ha">' + fmt(d.area_ha, 4) + "</span> ha (" + parts + " " + cfg.labels.parts + ")" +
-                (d.warnings && d.warnings.length ? '<br><span class="warnings">' + cfg.labels.warnings + ": " + d.warnings.join("; ") + "</span>" : ""),
-              false
-            );
+            var warnings = Array.isArray(d.warnings) ? d.warnings.map(T.str) : [];
+            show([E("span", { "class": "preview-note" }, cfg.labels.preview), E("br")].concat(areas(d), [
+              " (" + T.str(parts) + " " + cfg.labels.parts + ")",
+              warnings.length ? E("br") : null,
+              warnings.length ? E("span", { "class": "warnings" }, cfg.labels.warnings + ": " + warnings.join("; ")) : null,
+            ]), false);
             map.fire("onemap:previewed", d);
             precheck(JSON.stringify(d.site));
           });
@@ -344,7 +369,7 @@
       if (e.layerType === "polyline") {
         var pts = layer.getLatLngs(), m = 0;
         for (var i = 1; i < pts.length; i++) m += pts[i - 1].distanceTo(pts[i]);
-        layer.bindTooltip(labels.length + " ≈ " + OneMap.fmt(m, 1) + " m", { permanent: true, className: "measure-result" }).openTooltip();
+        layer.bindTooltip(OneMap.E("span", null, labels.length + " ≈ " + OneMap.fmt(m, 1) + " m"), { permanent: true, className: "measure-result" }).openTooltip();
         map.fire("onemap:measured", { length_m: m });
         return;
       }
@@ -355,8 +380,8 @@
       })
         .then(function (r) { return r.json(); })
         .then(function (d) {
-          var text = d.area_m2 === undefined ? d.detail : labels.area + " " + OneMap.fmt(d.area_m2, 2) + " m² · " + OneMap.fmt(d.area_mu, 3) + " " + labels.mu;
-          layer.bindTooltip(text, { permanent: true, className: "measure-result" }).openTooltip();
+          var text = d.area_m2 === undefined ? OneMap.text.str(d.detail) : labels.area + " " + OneMap.fmt(d.area_m2, 2) + " m² · " + OneMap.fmt(d.area_mu, 3) + " " + labels.mu;
+          layer.bindTooltip(OneMap.E("span", null, text), { permanent: true, className: "measure-result" }).openTooltip();
           map.fire("onemap:measured", d);
         });
     });
@@ -375,7 +400,10 @@
     var parcels = L.geoJSON(null, {
       style: { color: "#595959", weight: 1, dashArray: "2 3", fillOpacity: 0.02 },
       onEachFeature: function (f, l) {
-        l.bindTooltip(f.properties.code + " · " + f.properties.land_class + " · " + OneMap.fmt(f.properties.area_m2, 1) + " m²");
+        var p = f.properties || {};
+        l.bindTooltip(function () {
+          return OneMap.E("span", null, OneMap.text.str(p.code) + " · " + OneMap.text.str(p.land_class) + " · " + OneMap.fmt(p.area_m2, 1) + " m²");
+        });
         l.on("click", function () { toggle(f); });
       },
     }).addTo(map);
