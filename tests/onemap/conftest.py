@@ -45,8 +45,11 @@ class Served:
     process: subprocess.Popen
     log: Path
 
-    def get(self, path: str, *, cookie: str = "", timeout: float = 30) -> tuple[int, dict[str, str], bytes]:
-        request = urllib.request.Request(self.base + path, headers={"Cookie": cookie} if cookie else {})
+    def get(self, path: str, *, cookie: str = "", timeout: float = 30, data: bytes | None = None,
+            headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+        """GET, or POST when data is given (urllib's rule). Redirects are returned, not followed."""
+        all_headers = {**({"Cookie": cookie} if cookie else {}), **(headers or {})}
+        request = urllib.request.Request(self.base + path, data=data, headers=all_headers)
         try:
             with urllib.request.urlopen(request, timeout=timeout) as r:
                 return r.status, dict(r.headers), r.read()
