@@ -27,6 +27,7 @@ from collections.abc import Iterable
 
 from django.apps import AppConfig, apps
 from django.conf import settings
+from django.core import checks
 from django.core.management.base import CommandError
 from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -230,3 +231,29 @@ def allow_audit_truncate(sender, connection: BaseDatabaseWrapper, **kwargs) -> N
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"SET {TRUNCATE_OPT_IN} = on")
+
+
+@checks.register(checks.Tags.database, deploy=True)
+def check_app_role(app_configs=None, databases=None, **kwargs) -> list[checks.CheckMessage]:
+    """`manage.py check --deploy --database default`: warns when this process's connection could
+    rewrite the audit trail (a superuser, or a role that owns tables), i.e. DATABASE_URL names the
+    owner instead of a role like onemap_app."""
+    if not databases or "default" not in databases:
+        return []
+    connection = connections["default"]
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_user, rolsuper, EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace"
+            " AND c.relowner = r.oid) FROM pg_roles r WHERE rolname = current_user"
+        )
+        user, superuser, owns = cursor.fetchone()
+    if not (superuser or owns):
+        return []
+    what = "a superuser" if superuser else "the owner of the schema's tables"
+    return [checks.Warning(
+        f"The app connects as {user!r}, {what}: it could disable the audit triggers and rewrite the audit trail.",
+        hint="Set DATABASE_URL to a role that owns nothing and DATABASE_OWNER_URL to the owner (README 'Database roles').",
+        id="onemap.W010",
+    )]

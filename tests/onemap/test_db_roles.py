@@ -221,6 +221,18 @@ with connection.cursor() as c:
         assert owner.fetchall() == [("orm 1",), ("orm 2",)]
 
 
+def test_deploy_check_warns_when_the_app_connects_as_the_owner(db) -> None:
+    # The test process itself connects as the owner, which is exactly the set-up to warn about.
+    warnings = dbroles.check_app_role(databases=["default"])
+    assert [w.id for w in warnings] == ["onemap.W010"]
+    assert "rewrite the audit trail" in warnings[0].msg
+    assert dbroles.check_app_role(databases=None) == []
+    # As the app role (separate process, DATABASE_URL = app role) the deploy check has nothing to say.
+    result = _manage(["check", "--deploy", "--database", "default", "--tag", "database"])
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
 def test_migrate_as_the_app_role_is_refused_with_a_hint(db) -> None:
     result = _manage(["migrate", "--noinput"])
     assert result.returncode != 0
