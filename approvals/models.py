@@ -203,6 +203,9 @@ class Application(models.Model):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     touched_parcels = models.ManyToManyField(Parcel, blank=True, related_name="applications")
+    # The new-application form's one-time token: a form submitted twice (double click, retry,
+    # several tabs) creates one application; the others are sent to it (services.submission).
+    submission_token = models.UUIDField(_("form token"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-submitted_at"]
@@ -210,6 +213,7 @@ class Application(models.Model):
         verbose_name_plural = _("applications")
         constraints = [
             models.CheckConstraint(condition=Q(site_area_m2__gt=0), name="application_site_area_positive"),
+            models.UniqueConstraint(fields=["applicant", "submission_token"], name="application_unique_submission_token"),
             # A decision time exists exactly when the application is decided.
             models.CheckConstraint(
                 condition=(Q(status__in=DECIDED_STATUSES) & Q(decided_at__isnull=False))

@@ -3,9 +3,11 @@ Keyword-only, typed, one transaction each, full_clean() before save()."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.gis.db.models.functions import Intersection
 from django.contrib.gis.geos import MultiPolygon
@@ -89,22 +91,47 @@ def application_submit(
     parts: list[SitePart] | None = None,
     green_channel: bool = False,
     ip: str | None = None,
+    submission_token: uuid.UUID | None = None,
 ) -> Application:
     """Creates an application with its parcels (one per entry of `parts`, or one per polygon of
     `site` when drawn), computes and stores its overlap report, records the events and tells the
     window clerks. It then waits at the window (status submitted) for acceptance.
     Preconditions: `site` comes from parcels.site_input (valid, 4490) and is the union of `parts`.
+    With `submission_token` (the form's one-time token) a second submission of the same form
+    raises AlreadySubmitted carrying the first application, and writes nothing.
     """
     if site.srid != STORAGE_SRID:
         raise ValueError(f"site must be in SRID {STORAGE_SRID}")
     if not kind.active:
         raise StateConflict(_("Applications of this kind are not accepted at present."))
+    if submission_token is not None:
+        _token_unused(applicant=applicant, token=submission_token)
     with history(by=applicant, ip=ip, action=EventAction.SUBMITTED):
         return _submit(applicant=applicant, kind=kind, title=title, purpose=purpose, site=site, parts=parts,
-                       green_channel=green_channel, ip=ip)
+                       green_channel=green_channel, ip=ip, submission_token=submission_token)
 
 
-def _submit(*, applicant, kind, title, purpose, site, parts, green_channel, ip) -> Application:
+class AlreadySubmitted(StateConflict):
+    """This form (its token) was submitted before: `application` is what that submission created."""
+
+    def __init__(self, application: Application) -> None:
+        self.application = application
+        super().__init__(_("This form was already submitted: application %(reference)s.") % {"reference": application.reference})
+
+
+def _token_unused(*, applicant: AbstractBaseUser, token: uuid.UUID) -> None:
+    """Raises AlreadySubmitted when `applicant` already submitted the form with `token`.
+
+    Identical requests arrive together (a double click, a retried POST): each waits here on a row
+    lock of the applicant until the one before it commits, then sees its application. The unique
+    constraint (applicant, submission_token) is the database's guarantee behind this check."""
+    list(get_user_model().objects.select_for_update().filter(pk=applicant.pk).values_list("pk"))
+    existing = Application.objects.filter(applicant=applicant, submission_token=token).first()
+    if existing is not None:
+        raise AlreadySubmitted(existing)
+
+
+def _submit(*, applicant, kind, title, purpose, site, parts, green_channel, ip, submission_token=None) -> Application:
     division = _site_division(site)
     now = timezone.now()
     # Serialise reference numbering per division (row lock on the division).
@@ -123,6 +150,7 @@ def _submit(*, applicant, kind, title, purpose, site, parts, green_channel, ip) 
         site=site,
         site_area_m2=site_m2,
         submitted_at=now,
+        submission_token=submission_token,
     )
     application.full_clean()
     application.save()

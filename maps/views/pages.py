@@ -94,8 +94,19 @@ def application_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def application_new(request: HttpRequest) -> HttpResponse:
+    import uuid
+
+    from approvals.services.submission import AlreadySubmitted
+
     form = ApplicationForm(request.POST or None, request.FILES or None)
     status = 200
+    # The form's one-time token (hidden field): the same form posted twice makes one application.
+    posted_token = request.POST.get("submission_token", "") if request.method == "POST" else ""
+    try:
+        token = uuid.UUID(posted_token) if posted_token else None
+    except ValueError:
+        token = None
+        form.add_error(None, _("This form is out of date. Check the fields and submit it again."))
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -108,7 +119,11 @@ def application_new(request: HttpRequest) -> HttpResponse:
                     site=form.site,
                     parts=form.parts,
                     ip=client_ip(request),
+                    submission_token=token,
                 )
+            except AlreadySubmitted as exc:
+                messages.info(request, _("This form had already been submitted; here is its application."))
+                return redirect("application-detail", pk=exc.application.pk)
             except SpatialInputError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -119,7 +134,8 @@ def application_new(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "maps/application_new.html",
-        {"form": form, "map": _draw_map(visible=("urban-boundary", "permanent-farmland", "eco-redline")), "area_output_id": AREA_OUTPUT_ID},
+        {"form": form, "map": _draw_map(visible=("urban-boundary", "permanent-farmland", "eco-redline")), "area_output_id": AREA_OUTPUT_ID,
+         "submission_token": token or uuid.uuid4()},
         status=status,
     )
 
