@@ -32,11 +32,14 @@ def free_port() -> int:
 
 
 def db_url(*, port: int | None = None) -> str:
+    """The test database as the server reaches it in production: as the app role (README "Database
+    roles"), which owns nothing and has only the grants that migrate gave it."""
+    from django.conf import settings
     from django.db import connection
 
-    d = connection.settings_dict
+    d = {**connection.settings_dict, **getattr(settings, "ONEMAP_APP_DATABASE", {})}
     auth = quote(d["USER"] or "", safe="") + (":" + quote(d["PASSWORD"], safe="") if d.get("PASSWORD") else "")
-    return f"postgis://{auth}@{d['HOST'] or '127.0.0.1'}:{port or d['PORT']}/{d['NAME']}"
+    return f"postgis://{auth}@{d['HOST'] or '127.0.0.1'}:{port or d['PORT']}/{connection.settings_dict['NAME']}"
 
 
 @dataclass
