@@ -20,12 +20,24 @@ class LayerAdmin(admin.ModelAdmin):
     list_editable = ["rule", "color", "sort_order", "min_zoom", "public"]
     list_filter = ["public"]
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # A layer whose versions an overlap report cites is evidence behind a decision: the app role
+        # may not delete report rows (onemap/dbroles.py), so refuse here with a 403, not a 500.
+        if obj is not None and obj.versions.filter(overlap_reports__isnull=False).exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
 
 @admin.register(LayerVersion)
 class LayerVersionAdmin(admin.ModelAdmin):
     list_display = ["layer", "version", "source_name", "feature_count", "is_active", "imported_at", "imported_by"]
     list_filter = ["layer", "is_active"]
     readonly_fields = ["layer", "version", "source_name", "source_sha256", "source_srid", "feature_count", "is_active", "imported_at", "imported_by"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Versions are replaced by importing a new one, never deleted: reports name the version they
+        # were computed against, and a deleted one would leave the decision without its evidence.
+        return False
 
 
 @admin.register(Parcel)
