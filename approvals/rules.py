@@ -47,6 +47,15 @@ def is_task_department(user, task: DepartmentTask) -> bool:
 
 
 @rules.predicate
+def acts_on_its_land(user, application: Application) -> bool:
+    """A window clerk or level reviewer whose jurisdiction covers the application's division: the
+    staff who act on that land and need its right holders (personal data). Applicants, planners,
+    department reviewers and administrators are not among them (they get codes, classes, areas)."""
+    return any(covers(m.division, application.division)
+               for role in (Role.CLERK, Role.REVIEWER) for m in memberships(user, role))
+
+
+@rules.predicate
 def is_administrator(user, obj=None) -> bool:
     return is_admin(user)
 
@@ -57,3 +66,5 @@ rules.add_perm("approvals.window_check", is_window_clerk)
 rules.add_perm("approvals.review_step", is_step_reviewer)
 rules.add_perm("approvals.rerun_overlap", is_open_step_reviewer | is_window_clerk)
 rules.add_perm("approvals.answer_task", is_task_department)
+# Asked with rules.has_perm (approvals.selectors), not user.has_perm, which passes any superuser.
+rules.add_perm("approvals.view_right_holders", can_see & acts_on_its_land)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import rules
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -14,10 +16,11 @@ from pghistory.models import Events
 from approvals.choices import ApplicationStatus, Role
 from approvals.clocks import Clock, application_clocks, step_clock, task_clock
 from approvals.models import Application, DepartmentTask, Notification, OverlapReport, ReviewStep, RouteStep
-from approvals.permissions import covered_divisions_q, memberships, visible_applications
+from approvals.permissions import covered_divisions_q, covers, memberships, visible_applications
 from approvals.services.common import route_step
 from approvals.workdays import WorkdayCalendar
-from parcels.models import LayerVersion
+from parcels.models import Division, LayerVersion
+from parcels.overlap import without_right_holders
 
 
 def application_list(*, user: AbstractBaseUser) -> QuerySet[Application]:
@@ -141,6 +144,38 @@ def latest_overlap_report(*, application: Application) -> OverlapReport | None:
     return application.overlap_reports.order_by("-created_at").first()
 
 
+# --- right holders (personal data) -----------------------------------------------------------
+
+
+def right_holders_visible(*, user: AbstractBaseUser, application: Application) -> bool:
+    """Whether `user` may read the right holders of the application's parcels (rule
+    approvals.view_right_holders). Tested on the rule itself: Django's has_perm lets any superuser
+    through, and the administrator has no business with people's names outside the audited admin."""
+    return bool(user.is_authenticated and user.is_active and rules.has_perm("approvals.view_right_holders", user, application))
+
+
+def overlap_report_for(*, user: AbstractBaseUser, application: Application) -> OverlapReport | None:
+    """The latest overlap report as `user` may read it: without right holders unless they act on
+    that land. For display only: the instance's `result` may be redacted in memory, never save it."""
+    report = latest_overlap_report(application=application)
+    if report is not None and not right_holders_visible(user=user, application=application):
+        report.result = without_right_holders(report.result)
+    return report
+
+
+def right_holder_jurisdiction(*, user: AbstractBaseUser) -> Callable[[str], bool]:
+    """For an overlap query without an application: given a parcel's division code, whether `user`
+    is a window clerk or level reviewer whose jurisdiction covers it (same rule as
+    approvals.view_right_holders; superusers and administrators are not let through)."""
+    divisions = [m.division for role in (Role.CLERK, Role.REVIEWER) for m in memberships(user, role)]
+
+    def sees(division_code: str) -> bool:
+        # covers() reads only the other division's code (6-digit prefixes by level)
+        return any(covers(d, Division(code=division_code)) for d in divisions)
+
+    return sees
+
+
 def report_is_stale(report: OverlapReport) -> bool:
     """True when some layer's active version differs from the versions the report used."""
     used = set(report.layer_versions.values_list("id", flat=True))
@@ -168,7 +203,7 @@ def applications_query(*, user: AbstractBaseUser, year: int | None = None, kind:
     divisions under it), whose site touches the active version of layer `layer_slug` (PostGIS)."""
     from django.db.models import Exists, OuterRef
 
-    from parcels.models import Division, Zone
+    from parcels.models import Zone
 
     qs = visible_applications(user).select_related("division", "kind", "applicant")
     if year:

@@ -180,3 +180,37 @@ class PrivateCacheMiddleware:
             else:
                 response["Cache-Control"] = "private, no-store"
         return response
+
+
+# SQLSTATE 57014 query_canceled: what PostgreSQL raises when statement_timeout cancels a statement.
+QUERY_CANCELED = "57014"
+
+
+class StatementTimeoutMiddleware:
+    """A statement cancelled by PostgreSQL's statement_timeout (settings.ONEMAP_STATEMENT_TIMEOUT)
+    becomes a 503 that says so, logged as a warning without a traceback: the request asked for more
+    than the database gives one request, its transaction was rolled back, and nothing is broken.
+    Other database errors go on to the outage handler (onemap/errors.py)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        import logging
+
+        from django.db import OperationalError
+
+        cause = exception.__cause__
+        if not (isinstance(exception, OperationalError) and getattr(cause, "pgcode", None) == QUERY_CANCELED):
+            return None
+        logging.getLogger("onemap.timeout").warning("statement timeout on %s %s: %s", request.method, request.path,
+                                                   str(cause).splitlines()[0] if str(cause) else "")
+        return error_response(
+            request, status=503, retry_after=60,
+            message=_("The request took longer than the database allows one request (%(seconds)s s) and was cancelled; "
+                      "nothing was saved. Narrow it (a smaller site or area) and try again.")
+            % {"seconds": f"{settings.ONEMAP_STATEMENT_TIMEOUT:g}"},
+        )

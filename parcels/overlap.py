@@ -15,6 +15,7 @@ from the union of the zones, so overlapping features cannot hide a part of the s
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,11 +106,15 @@ def _pieces(site: GEOSGeometry, versions: list[LayerVersion]) -> list[dict[str, 
     return features
 
 
-def overlap_analyse(*, site: MultiPolygon, layers: list[str] | None = None, pieces: bool = True) -> OverlapResult:
+def overlap_analyse(*, site: MultiPolygon, layers: list[str] | None = None, pieces: bool = True,
+                    right_holders: Callable[[str], bool] | None = None) -> OverlapResult:
     """Overlap report of `site` against the active version of every layer (or those in `layers`).
 
     Preconditions: `site` is a valid polygonal geometry in SRID 4490 (see parcels.site_input).
     `pieces=False` skips the overlap geometries (the report's numbers are the same).
+    `right_holders` is asked with each touched parcel's division code: the parcel's right holder and
+    right type (personal data) are in the report only where it answers True. Who may see them is
+    the approvals rules' business (approvals.selectors); by default nobody does.
     """
     if site.srid != STORAGE_SRID:
         raise ValueError(f"site must be in SRID {STORAGE_SRID}, got {site.srid}")
@@ -160,9 +165,10 @@ def overlap_analyse(*, site: MultiPolygon, layers: list[str] | None = None, piec
     parcels = [
         {
             "code": p.code,
-            "right_holder": p.right_holder,
-            "right_type": p.right_type,
+            "division": p.division_id,
             "land_class": p.land_class,
+            **({"right_holder": p.right_holder, "right_type": p.right_type}
+               if right_holders is not None and right_holders(p.division_id) else {}),
             **AreaFigures(p.overlap_m2).as_dict("overlap"),
         }
         for p in Parcel.objects.registered().touching(site).with_overlap_area(site).order_by("-overlap_m2")
@@ -189,6 +195,16 @@ def overlap_analyse(*, site: MultiPolygon, layers: list[str] | None = None, piec
         pieces={"type": "FeatureCollection", "features": _pieces(site, versions) if pieces else []},
         layer_version_ids=[v.pk for v in versions],
     )
+
+
+# Keys of a report's parcel entries that name people or companies (personal data).
+PERSONAL_PARCEL_KEYS = frozenset({"right_holder", "right_type"})
+
+
+def without_right_holders(report: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a (stored) report whose parcels carry code, division, land class and areas only:
+    what a reader who may not see right holders gets (the stored report keeps them for the staff)."""
+    return {**report, "parcels": [{k: v for k, v in p.items() if k not in PERSONAL_PARCEL_KEYS} for p in report.get("parcels", [])]}
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from parcels.exceptions import InvalidGeometryError, SpatialInputError
 from parcels.geo import STORAGE_SRID, GeographyArea, ellipsoidal_areas
 from parcels.importers.validation import validate_geometries
 from parcels.importers.vector import SourceData
+from parcels.limits import lift_statement_timeout
 from parcels.models import Division, Layer, LayerVersion, Parcel
 from parcels.sql import copy_zones, refine_large_zone_areas, zone_copy_rows
 from parcels.tiling import zone_min_zoom
@@ -202,6 +203,7 @@ def layer_import(
     Areas are computed (ellipsoidal m², parcels.geo.ellipsoidal_areas), never read from the file.
     """
     started = time.perf_counter()
+    lift_statement_timeout()  # long by nature and bounded by the file (parcels/limits.py)
     checked = validate_geometries(data.geoms)
     for i, reason in checked.repaired:
         data.warnings.append(f"feature {i + 1}: repaired ({reason})")
@@ -277,6 +279,7 @@ def parcel_load(*, frame: gpd.GeoDataFrame, source: str) -> int:
 
     Each parcel's division is the county whose boundary contains its centroid.
     """
+    lift_statement_timeout()  # long by nature and bounded by the file (parcels/limits.py)
     frame = _to_storage_crs(frame, source)
     existing = set(Parcel.objects.filter(code__in=list(frame["code"])).values_list("code", flat=True))
     # County boundaries are large: test containment against prepared geometries held in memory.

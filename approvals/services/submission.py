@@ -26,6 +26,7 @@ from approvals.permissions import require
 from approvals.services.common import history, level_of, locked, notify, record, window_clerks
 from parcels.exceptions import SpatialInputError
 from parcels.geo import STORAGE_SRID, AreaFigures, GeographyArea, gk3_epsg
+from parcels.limits import check_site_size
 from parcels.models import Division, Parcel
 from parcels.overlap import TOLERANCE_M2, overlap_analyse
 from parcels.sql import geometry_areas
@@ -102,6 +103,7 @@ def application_submit(
     """
     if site.srid != STORAGE_SRID:
         raise ValueError(f"site must be in SRID {STORAGE_SRID}")
+    check_site_size(site=site)  # SiteTooLarge before anything is written or queried
     if not kind.active:
         raise StateConflict(_("Applications of this kind are not accepted at present."))
     if submission_token is not None:
@@ -208,6 +210,7 @@ def application_resubmit(
         if site is not None:
             if site.srid != STORAGE_SRID:
                 raise ValueError(f"site must be in SRID {STORAGE_SRID}")
+            check_site_size(site=site)
             old_m2 = app.site_area_m2
             app.site = site
             app.site_area_m2, _planar = geometry_areas(site, gk3_epsg(site.centroid.x))
@@ -322,7 +325,9 @@ def overlap_report_create(*, application: Application, by: AbstractBaseUser) -> 
     used, the other open applications it overlaps and declared-vs-computed parcel areas. When an
     earlier report exists, the new one carries the difference (`result["diff"]`)."""
     previous = application.overlap_reports.order_by("-created_at", "-id").first()
-    analysis = overlap_analyse(site=application.site)
+    # The stored report keeps the right holders for the staff who act on the land; every reader
+    # gets it through approvals.selectors.overlap_report_for, which strips them for the others.
+    analysis = overlap_analyse(site=application.site, right_holders=lambda _division: True)
     result = {
         **analysis.report,
         "applications": _other_applications(application),

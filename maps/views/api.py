@@ -24,6 +24,7 @@ from maps.forms import site_from_upload
 from maps.serializers import ApplicationFeatureSerializer, LayerSerializer, ParcelFeatureSerializer, ZoneFeatureSerializer, clock_data
 from parcels.exceptions import SpatialInputError
 from parcels.geo import AreaFigures, site_areas
+from parcels.limits import SiteTooLarge, check_site_size
 from parcels.models import Layer, Zone
 from parcels.overlap import overlap_analyse
 from parcels.selectors import MAX_BBOX_FEATURES, active_layers, parcels_in_bbox, zones_in_bbox
@@ -66,11 +67,17 @@ def overlap(request: Request) -> Response:
     """Overlap report for a GeoJSON geometry, Feature or FeatureCollection (`?layers=a,b` to limit)."""
     try:
         site = _site_from(request)
+        check_site_size(site=site)  # before any spatial query: a huge site would tie up the database
+    except SiteTooLarge as exc:
+        return Response({"detail": str(exc), "limit": exc.limit, "value": exc.value, "maximum": exc.maximum},
+                        status=status.HTTP_400_BAD_REQUEST)
     except SpatialInputError as exc:
         return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
     layers = [s for s in request.query_params.get("layers", "").split(",") if s] or None
     want_pieces = request.query_params.get("pieces") in {"1", "true"}
-    result = overlap_analyse(site=site, layers=layers, pieces=want_pieces)
+    # right holders only for parcels in the jurisdiction of a window clerk or level reviewer asking
+    result = overlap_analyse(site=site, layers=layers, pieces=want_pieces,
+                             right_holders=approval_selectors.right_holder_jurisdiction(user=request.user))
     body = dict(result.report)
     if want_pieces:
         body["pieces"] = result.pieces

@@ -39,6 +39,7 @@ from maps.forms import (
     SiteForm,
 )
 from parcels.exceptions import SpatialInputError
+from parcels.limits import SiteTooLarge, check_site_size
 from parcels.models import LayerVersion
 from parcels.overlap import layers_cross, overlap_analyse
 from parcels.selectors import layer_summaries
@@ -151,7 +152,8 @@ def _report_map(report_result: dict, pieces: dict, site_geojson: dict) -> builde
 
 def _detail_context(request: HttpRequest, application) -> dict:
     user = request.user
-    report = approval_selectors.latest_overlap_report(application=application)
+    # right holders only for the staff acting on this land (approvals.view_right_holders)
+    report = approval_selectors.overlap_report_for(user=user, application=application)
     steps = approval_selectors.steps_with_clocks(application=application)
     open_step = next((s for s, _c, _t in steps if s.closed_at is None), None)
     reviewing = open_step is not None and allowed(user, "approvals.review_step", open_step)
@@ -186,6 +188,7 @@ def _detail_context(request: HttpRequest, application) -> dict:
         "check_ok": check is not None and all(i.ok for i in check),
         "can_rerun": allowed(user, "approvals.rerun_overlap", application),
         "show_others": show_others,
+        "show_right_holders": approval_selectors.right_holders_visible(user=user, application=application),
         "stale": report is not None and approval_selectors.report_is_stale(report),
         "reasons_form": ReasonsForm(),
         "decision_form": DecisionForm(),
@@ -322,6 +325,12 @@ def planner_overlap(request: HttpRequest) -> HttpResponse:
     context: dict = {"form": form, "area_output_id": AREA_OUTPUT_ID}
     status = 200
     if request.method == "POST" and form.is_valid():
+        try:
+            check_site_size(site=form.site)  # before any spatial query (parcels/limits.py)
+        except SiteTooLarge as exc:
+            form.add_error(None, str(exc))
+    if request.method == "POST" and form.is_valid():
+        # planners never see right holders (overlap_analyse's default)
         result = overlap_analyse(site=form.site)
         context["report"] = result.report
         context["map"] = _report_map(result.report, result.pieces, json.loads(form.site.geojson))

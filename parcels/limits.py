@@ -1,0 +1,96 @@
+"""How big a site OneMap accepts, and how long one SQL statement may run.
+
+A site's cost is in its vertices (every intersection walks them), its parts (each is a polygon the
+queries handle one by one; 19,600 squares took 31 s on /api/overlap/ and 109 s to submit) and its
+area (the zones and parcels under it). The overlap API, the planner's overlap query and submission
+refuse a site above any limit before any spatial query runs, with a message naming the limit. The
+limits are settings (ONEMAP_MAX_SITE_*, onemap/settings.py, which explains the defaults).
+
+Any statement that still runs long is cancelled by PostgreSQL's statement_timeout (settings,
+ONEMAP_STATEMENT_TIMEOUT); jobs that are long by nature lift it for their own transaction only
+(`lift_statement_timeout`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import shapely
+from django.conf import settings
+from django.contrib.gis.geos import MultiPolygon
+from django.db import connection
+from django.utils.translation import gettext as _
+
+from parcels.exceptions import SpatialInputError
+from parcels.geo import ellipsoidal_areas
+
+
+class SiteTooLarge(SpatialInputError):
+    """A site above a configured limit; `limit` names it ("vertices", "parts" or "area_m2")."""
+
+    def __init__(self, message: str, *, limit: str, value: float, maximum: float) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.value = value
+        self.maximum = maximum
+
+
+def _n(value: float) -> str:
+    """12,345 (a thousands separator the same in both languages)."""
+    return f"{value:,.0f}"
+
+
+def check_geojson_size(geometries: Iterable[Any]) -> None:
+    """Raises SiteTooLarge when GeoJSON Polygon/MultiPolygon objects hold more parts or vertices
+    than the settings allow, counted on the decoded JSON before any geometry is built: building
+    19,600 polygons through GEOS takes 20 s, counting them a few milliseconds. Anything malformed
+    is skipped here; the parser names it."""
+    parts = vertices = 0
+    for geometry in geometries:
+        if not isinstance(geometry, dict) or not isinstance(geometry.get("coordinates"), list):
+            continue
+        coordinates = geometry["coordinates"]
+        polygons = [coordinates] if geometry.get("type") == "Polygon" else coordinates if geometry.get("type") == "MultiPolygon" else []
+        for polygon in polygons:
+            parts += 1
+            if isinstance(polygon, list):
+                vertices += sum(len(ring) for ring in polygon if isinstance(ring, list))
+    _check_counts(parts, vertices)
+
+
+def _check_counts(parts: int, vertices: int) -> None:
+    if parts > settings.ONEMAP_MAX_SITE_PARTS:
+        raise SiteTooLarge(
+            _("site has %(value)s parts; the limit is %(limit)s") % {"value": _n(parts), "limit": _n(settings.ONEMAP_MAX_SITE_PARTS)},
+            limit="parts", value=parts, maximum=settings.ONEMAP_MAX_SITE_PARTS)
+    if vertices > settings.ONEMAP_MAX_SITE_VERTICES:
+        raise SiteTooLarge(
+            _("site has %(value)s vertices; the limit is %(limit)s")
+            % {"value": _n(vertices), "limit": _n(settings.ONEMAP_MAX_SITE_VERTICES)},
+            limit="vertices", value=vertices, maximum=settings.ONEMAP_MAX_SITE_VERTICES)
+
+
+def check_site_size(*, site: MultiPolygon) -> None:
+    """Raises SiteTooLarge when `site` (4490) has more parts, vertices or area than the settings
+    allow. Counting is in memory (GEOS, pyproj), so a refused site costs no database work."""
+    _check_counts(len(site), site.num_coords)
+    # ellipsoidal like every area in OneMap (within 1e-6 of PostGIS geography; parcels.geo)
+    area_m2 = float(ellipsoidal_areas(np.array([shapely.from_wkb(bytes(site.wkb))], dtype=object))[0])
+    if area_m2 > settings.ONEMAP_MAX_SITE_AREA_M2:
+        raise SiteTooLarge(
+            _("site area is %(value)s m² (%(km2).2f km²); the limit is %(limit)s m² (%(limit_km2).2f km²)")
+            % {"value": _n(area_m2), "km2": area_m2 / 1e6, "limit": _n(settings.ONEMAP_MAX_SITE_AREA_M2),
+               "limit_km2": settings.ONEMAP_MAX_SITE_AREA_M2 / 1e6},
+            limit="area_m2", value=area_m2, maximum=settings.ONEMAP_MAX_SITE_AREA_M2)
+
+
+def lift_statement_timeout() -> None:
+    """No statement timeout for the rest of the current transaction (SET LOCAL): for jobs that
+    are long by nature and bounded by their input (layer and parcel imports). Must be called inside
+    transaction.atomic; outside one, SET LOCAL would do nothing."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("lift_statement_timeout() must run inside transaction.atomic")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL statement_timeout = 0")
