@@ -307,6 +307,18 @@ def _basemap_sources(choice: str) -> list[str]:
     return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme in {"http", "https"} and parts.netloc else []
 
 
+def _standalone_style_hashes() -> list[str]:
+    """CSP hashes of the <style> blocks in onemap/templates/error.html: that page (and 413/503,
+    which extend it) is rendered without the request, so it cannot carry the nonce."""
+    import base64
+    import hashlib
+    import re
+
+    text = (BASE_DIR / "onemap" / "templates" / "error.html").read_text(encoding="utf-8")
+    return [f"'sha256-{base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()}'"
+            for css in re.findall(r"<style>(.*?)</style>", text, re.S)]
+
+
 # Content-Security-Policy (django-csp). Scripts and <style> blocks run only from this server or
 # with the per-request nonce (folium's inline map script and its <head> styles get it in
 # base.html): no 'unsafe-inline', no inline event handlers, no style attributes. Text from users,
@@ -316,7 +328,7 @@ CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
-        "style-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE, *_standalone_style_hashes()],
         "img-src": [SELF, "data:", *_basemap_sources(BASEMAP)],
         "connect-src": [SELF],
         "font-src": [SELF],
