@@ -46,14 +46,14 @@ def circle(n: int = 120_000, radius_deg: float = 0.002) -> dict:
 
 
 def big_box() -> dict:
-    """~4.8 km × 5.6 km ≈ 27 km²: few vertices and one part, but above the 20 km² area limit."""
-    return json.loads(site_box(113.90, 29.93, 113.95, 29.98)[0].geojson)
+    """~13.5 km × 11.1 km ≈ 150 km²: five vertices and one part, but above the 100 km² area limit."""
+    return json.loads(site_box(113.86, 29.90, 114.00, 30.00)[0].geojson)
 
 
 HUGE = [
     pytest.param(squares, "site has 19,600 parts; the limit is 500", id="19600-squares"),
     pytest.param(circle, "site has 120,001 vertices; the limit is 20,000", id="120000-vertex-circle"),
-    pytest.param(big_box, "the limit is 20,000,000 m² (20.00 km²)", id="27-km2-box"),
+    pytest.param(big_box, "the limit is 100,000,000 m² (100.00 km²)", id="150-km2-box"),
 ]
 
 
