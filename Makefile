@@ -40,7 +40,7 @@ demo: migrate
 	@$(PY) manage.py load_demo
 
 # gunicorn (onemap/gunicorn.conf.py: WEB_WORKERS × WEB_THREADS, timeouts, access log on stdout).
-# ONEMAP_DEMO=1: the demo accounts keep their published password on purpose (README "Logins").
+# ONEMAP_DEMO=1: the demo accounts keep their published password on purpose (README "Demo accounts").
 run: export ONEMAP_DEMO := 1
 run: demo
 	@$(PY) manage.py collectstatic --noinput -v 0

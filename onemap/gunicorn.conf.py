@@ -47,6 +47,10 @@ loglevel = os.environ.get("WEB_LOG_LEVEL", "info")
 # beyond the request line, so the log holds no session ids.
 access_log_format = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(D)sus'
 proc_name = "onemap"
+# gunicorn ≥ 25 opens a control socket in $HOME by default. Through it the worker count can be
+# changed at runtime, past the connection budget checked below, and two servers on one machine would
+# share its path. The pool is sized here instead.
+control_socket_disable = True
 # The application is loaded once in the master, then forked (copy-on-write of GDAL, Django, numpy).
 preload_app = True
 

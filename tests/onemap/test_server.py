@@ -128,6 +128,7 @@ def test_burst_of_200_concurrent_requests_keeps_connections_bounded_and_every_pa
         status, _headers, _body = served.get(path, cookie=cookie)
         assert status in {200, 204, 302}, (path, status)
     assert re.search(rb'"GET /tiles/\S+ HTTP/1.1" (200|204) ', served.log.read_bytes()), "access log line"
+    assert b"Control socket" not in served.log.read_bytes(), "no runtime resizing past the connection budget"
 
 
 def test_server_header_names_no_software_or_version(transactional_db, serve):
