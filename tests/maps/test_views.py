@@ -238,7 +238,8 @@ def test_planner_query_returns_report_without_creating_an_application(client_as)
     assert Application.objects.count() == 0
 
 
-def test_layer_geojson_is_bbox_limited_and_simplified(client, onemap):
+def test_layer_geojson_is_bbox_limited_and_simplified(client_as):
+    client = client_as("planner")  # the survey is not public (anonymous access: tests/maps/test_tiles.py)
     url = reverse("api-layer-geojson", args=["landuse-survey"])
     near = client.get(url, {"in_bbox": "113.92,29.95,113.93,29.96", "zoom": 15}).json()
     assert 0 < len(near["features"]) < 200
