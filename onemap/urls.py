@@ -1,9 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from onemap.logins import self_service_reset_disabled
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Before the auth URLs: no e-mailed password reset (onemap/logins.py says why).
+    path("accounts/password_reset/", self_service_reset_disabled),
+    path("accounts/password_reset/done/", self_service_reset_disabled),
+    path("accounts/reset/<path:rest>", self_service_reset_disabled),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("maps.urls")),
 ]

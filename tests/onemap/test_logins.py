@@ -163,3 +163,17 @@ def test_anonymous_pages_keep_their_own_caching(onemap):
     response = Client().get("/api/layers/permanent-farmland/geojson/?in_bbox=113.86,29.93,113.98,30.01&zoom=14")
     assert response.status_code == 200
     assert "no-store" not in response.get("Cache-Control", "")
+
+
+def test_no_emailed_password_reset(db, mailoutbox):
+    """OneMap sends no mail: Django's reset views would try SMTP (a 500 in production) and let anyone
+    mail a registered address. An administrator resets passwords."""
+    get_user_model().objects.create_user("bob", "bob@example.org", "Long-enough-pass-42")
+    client = Client()
+    for path in ["/accounts/password_reset/", "/accounts/password_reset/done/", "/accounts/reset/MQ/set-password/",
+                 "/accounts/reset/MQ/abc-123/", "/accounts/reset/done/"]:
+        assert client.get(path).status_code == 404, path
+        assert client.post(path, {"email": "bob@example.org", "new_password1": "x", "new_password2": "x"}).status_code == 404, path
+    assert mailoutbox == []
+    # Changing one's own password while logged in still works.
+    assert client.get("/accounts/password_change/").status_code == 302  # to the login
