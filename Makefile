@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := onemap.settings
 
-.PHONY: run test db stop deps venv migrate demo lint messages i18n bench
+.PHONY: run test db stop deps venv migrate demo lint messages i18n bench loadtest
 
 deps:
 	@onemap/bin/system-deps.sh
@@ -46,6 +46,11 @@ run: demo
 	@$(PY) manage.py collectstatic --noinput -v 0
 	@echo "OneMap serving on http://127.0.0.1:$(PORT)/  (Ctrl+C to stop)"
 	@PORT=$(PORT) $(VENV)/bin/gunicorn -c onemap/gunicorn.conf.py onemap.wsgi:application
+
+# A burst against the server that `make run` serves (in another terminal): 4 waves of 200 concurrent
+# requests, statuses and peak database connections (onemap/bin/burst.py; LOADTEST_ARGS e.g. "--waves 8").
+loadtest: venv
+	@$(PY) onemap/bin/burst.py --url http://127.0.0.1:$(PORT) $(LOADTEST_ARGS)
 
 # Benchmarks (issue #3) in a separate database `onemap_bench`; BENCH_ARGS e.g. "--total 100000".
 bench: venv db
