@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 
 from parcels.selectors import layer_tile, tile_layer_version
 
@@ -43,16 +43,23 @@ def tile_write(path: Path, body: bytes) -> None:
         raise
 
 
+def _not_found() -> HttpResponse:
+    # no-store: a tile asked for before its version is imported must not stay blank in any cache
+    response = HttpResponseNotFound(b"", content_type="text/plain")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def tile(request: HttpRequest, slug: str, version: int, z: int, x: int, y: int) -> HttpResponse:
     """GET /tiles/<slug>/v<version>/<z>/<x>/<y>.pbf — the URL names the version, so it is immutable.
 
     404 for a tile outside the grid, a layer or version that does not exist, or (for a visitor who
     is not logged in) a layer that is not public; nothing is cached in those cases."""
     if not (0 <= z <= MAX_TILE_ZOOM and 0 <= x < 2**z and 0 <= y < 2**z):
-        raise Http404("no such tile")
+        return _not_found()
     layer_version = tile_layer_version(slug=slug, version=version, anonymous=not request.user.is_authenticated)
     if layer_version is None:
-        raise Http404("no such layer version")
+        return _not_found()
     path = tile_path(layer_version_id=layer_version.pk, z=z, x=x, y=y)
     try:
         body, hit = path.read_bytes(), True
