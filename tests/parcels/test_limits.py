@@ -172,3 +172,85 @@ def test_a_statement_over_the_timeout_is_cancelled_and_answered_with_503(request
     assert (Application.objects.count(), ApplicationParcel.objects.count(), OverlapReport.objects.count()) == (0, 0, 0)
     assert any("statement timeout" in r.getMessage() for r in caplog.records)
     assert not any(r.exc_info for r in caplog.records)  # logged as a warning, no traceback
+
+
+@pytest.mark.django_db(transaction=True)
+def test_imports_lift_the_timeout_for_their_own_transaction(divisions, demo_frames, short_timeout):
+    """A parcel import waits 1 s on a lock, longer than the 300 ms bound, and still completes:
+    imports are long by nature (parcels.limits.lift_statement_timeout). Afterwards the bound is back."""
+    import threading
+
+    from parcels.models import Parcel
+    from parcels.services import parcel_load
+
+    cfg = connection.settings_dict
+    other = psycopg2.connect(host=cfg["HOST"], port=cfg["PORT"], user=cfg["USER"], password=cfg["PASSWORD"] or None, dbname=cfg["NAME"])
+    with other.cursor() as cursor:
+        cursor.execute("LOCK TABLE parcels_parcel IN ACCESS EXCLUSIVE MODE")
+    release = threading.Timer(1.0, other.rollback)
+    release.start()
+    try:
+        assert parcel_load(frame=demo_frames["parcels"].head(3), source="test:parcels") == 3
+    finally:
+        release.join()
+        other.close()
+    assert Parcel.objects.count() == 3
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "300ms"
+
+
+def test_lift_refuses_to_run_outside_a_transaction(transactional_db):
+    from parcels.limits import lift_statement_timeout
+
+    with pytest.raises(RuntimeError, match=r"inside transaction\.atomic"):
+        lift_statement_timeout()
+
+
+def test_manage_py_commands_connect_without_the_timeout_and_servers_with_it():
+    """Operator jobs (migrate, load_demo, import_layer, …) are not requests: no statement timeout."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    shown = subprocess.run([sys.executable, "manage.py", "diffsettings", "--all"], cwd=root, capture_output=True, text=True, check=True).stdout
+    [databases] = [line for line in shown.splitlines() if line.startswith("DATABASES")]
+    assert "jit=off" in databases
+    assert "statement_timeout" not in databases
+    served = subprocess.run([sys.executable, "-c", "import sys; sys.argv = ['gunicorn']; import onemap.settings as s; "
+                             "print(s.DATABASES['default']['OPTIONS']['options'])"], cwd=root, capture_output=True, text=True, check=True).stdout
+    assert "-c statement_timeout=30000" in served
+
+
+# --- hostile shapes of the counted GeoJSON: refused with a 400, never a 500 ----------------------
+
+@pytest.mark.parametrize("geometry", [
+    {"type": "MultiPolygon", "coordinates": [5, "x", None, [[1]], [["a"]]]},
+    {"type": "MultiPolygon", "coordinates": [[[[113.92, 29.97]] * 3]] * 501},
+    {"type": "Polygon", "coordinates": [[[113.92, 29.97]] * 20_001]},
+    {"type": "Polygon", "coordinates": "x" * 1000},
+    {"type": "GeometryCollection", "geometries": [{"type": "Polygon", "coordinates": [[[0, 0]] * 30_000]}]},
+    {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "MultiPolygon", "coordinates": {"a": 1}}}]},
+])
+def test_malformed_or_padded_geometries_get_a_400(client_as, geometry):
+    response = client_as("applicant").post(reverse("api-overlap"), geometry, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["detail"]
+
+
+def test_resubmission_with_a_huge_site_is_refused_and_changes_nothing(users):
+    from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
+
+    from approvals.services import application_resubmit, window_return
+    from tests.factories import submit
+
+    app = submit(users["applicant"])
+    window_return(application=app, by=users["clerk_jiayu"], reasons=["请补正"])
+    app.refresh_from_db()
+    polygon = GEOSGeometry(json.dumps(circle()))
+    polygon.srid = 4490
+    with pytest.raises(SiteTooLarge, match="vertices; the limit is 20,000"):
+        application_resubmit(application=app, by=users["applicant"], site=MultiPolygon(polygon, srid=4490))
+    app.refresh_from_db()
+    assert (app.status, app.revision, app.overlap_reports.count()) == ("returned", 1, 1)
