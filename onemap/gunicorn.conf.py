@@ -70,12 +70,17 @@ def on_starting(server) -> None:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onemap.settings")
     django.setup()
-    from django.db import connections
+    from django.db import DatabaseError, connections
 
     from onemap.checks import startup_problems
 
     try:
         problems = startup_problems(workers=server.cfg.workers, threads=server.cfg.threads)
+    except DatabaseError as exc:
+        # Fail closed: without the database the checks cannot run. A supervisor restarts the server
+        # once PostgreSQL is up. A running server that loses the database answers 503 instead.
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        problems = [f"the database cannot be reached, so the startup checks cannot run: {first_line}"]
     finally:
         # The master must not hand an open database socket to the workers it forks.
         connections.close_all()

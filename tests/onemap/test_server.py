@@ -161,6 +161,16 @@ def test_gunicorn_refuses_a_pool_that_does_not_fit(transactional_db, serve):
     assert "max_connections" in served.log.read_text()
 
 
+def test_gunicorn_refuses_to_start_without_the_database(db, serve):
+    from tests.onemap.conftest import db_url, free_port
+
+    served = serve(wait=False, database_url=db_url(port=free_port()))
+    assert served.process.wait(timeout=60) == 3
+    log = served.log.read_text()
+    assert "the database cannot be reached" in log
+    assert "Traceback" not in log
+
+
 @pytest.fixture
 def demo_accounts_real_hash(settings, divisions):
     """Demo accounts hashed with the production hasher (PBKDF2), as `make demo` stores them:
