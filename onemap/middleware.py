@@ -95,6 +95,8 @@ class RequestBodyLimitMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
+            length = -1
+        if length < 0:
             return error_response(request, status=400, message=_("The Content-Length header is not a number."))
         too_big = _("The request body is larger than the limit of %(limit)d bytes.") % {"limit": limit or 0}
         is_form = request.content_type in {"multipart/form-data", "application/x-www-form-urlencoded"}

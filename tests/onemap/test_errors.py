@@ -99,9 +99,10 @@ def test_too_many_form_fields_and_bad_lengths_are_400(db, caplog, settings):
     response = client.post("/accounts/login/", {f"f{i}": "1" for i in range(60)})
     assert response.status_code == 400
     assert b"too many fields" in response.content
-    response = client.post("/api/overlap/", b"{}", content_type="application/json", CONTENT_LENGTH="12abc")
-    assert response.status_code == 400
-    assert response.json() == {"detail": "The Content-Length header is not a number."}
+    for length in ["12abc", "-1", "0x10", " "]:
+        response = client.post("/api/overlap/", b"{}", content_type="application/json", CONTENT_LENGTH=length)
+        assert response.status_code == 400, length
+        assert response.json() == {"detail": "The Content-Length header is not a number."}
     response = client.post("/accounts/login/", b"--xx\r\nbroken", content_type="multipart/form-data; boundary=")
     assert response.status_code == 400
     assert_nothing_logged_at_error(caplog)

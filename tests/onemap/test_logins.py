@@ -76,6 +76,17 @@ def test_lockout_is_per_username_and_address_and_ends_after_the_cooloff(accounts
         assert attempt(again, LOGIN, "clerk_jiayu", demo.DEMO_PASSWORD).status_code == 302
 
 
+def test_a_forged_forwarded_for_header_does_not_reset_the_count(accounts):
+    """The address is REMOTE_ADDR: an attacker who invents a new X-Forwarded-For (or X-Real-IP)
+    for each guess is still one address."""
+    client = Client()
+    for i in range(settings.AXES_FAILURE_LIMIT + 3):
+        attempt(client, LOGIN, "reviewer_xianning", f"guess-{i}", HTTP_X_FORWARDED_FOR=f"198.51.100.{i}", HTTP_X_REAL_IP=f"192.0.2.{i}")
+    response = attempt(client, LOGIN, "reviewer_xianning", demo.DEMO_PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.250")
+    assert response.status_code == 429
+    assert not logged_in(client)
+
+
 def test_a_success_resets_the_count(accounts):
     client = Client()
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
