@@ -16,12 +16,14 @@ from parcels.choices import LayerKind, LayerRule
 from parcels.exceptions import SpatialInputError
 from parcels.geo import STORAGE_SRID
 from parcels.importers.boundary_txt import parse_boundary_txt
+from parcels.limits import check_txt_size
 from parcels.models import Division, Layer
 from parcels.site_input import parse_site_geojson
 
 
 def _txt_parts(data: bytes, source: str) -> tuple[MultiPolygon, list[SitePart], list[str]]:
     """Site, parcels and warnings from a boundary-point TXT file (one part per [地块坐标] parcel)."""
+    check_txt_size(data)  # parcels and points counted before parsing (parcels/limits.py)
     parsed = parse_boundary_txt(data, source=source)
     parts = []
     for p in parsed.parcels:

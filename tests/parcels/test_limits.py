@@ -254,3 +254,53 @@ def test_resubmission_with_a_huge_site_is_refused_and_changes_nothing(users):
         application_resubmit(application=app, by=users["applicant"], site=MultiPolygon(polygon, srid=4490))
     app.refresh_from_db()
     assert (app.status, app.revision, app.overlap_reports.count()) == ("returned", 1, 1)
+
+
+# --- the same sites as boundary-point TXT files (counted on their lines before parsing) -----------
+
+def boundary_txt(n_parcels: int, points_per_parcel: int = 4) -> bytes:
+    """A 报盘 TXT (CGCS2000 3° zone 38, metres) with `n_parcels` small parcels near Jiayu."""
+    header = ("[属性描述]\n格式版本号=1.01版本\n坐标系=2000国家大地坐标系\n几度分带=3\n投影类型=高斯克吕格\n计量单位=米\n带号=38\n"
+              "精度=0.001\n转换参数=,,,,,,\n[地块坐标]\n")
+    lines = [header]
+    side = math.isqrt(n_parcels) + 1
+    for k in range(n_parcels):
+        x0, y0 = 38490000 + (k // side) * 15, 3316500 + (k % side) * 15
+        lines.append(f"{points_per_parcel + 1},0.01,{k + 1},地块{k + 1},面,H49G058012,工业用地,0601,@\n")
+        ring = [(y0 + 5 * math.sin(2 * math.pi * m / points_per_parcel), x0 + 5 * math.cos(2 * math.pi * m / points_per_parcel))
+                for m in range(points_per_parcel)]
+        for m, (y, x) in enumerate([*ring, ring[0]]):
+            lines.append(f"J{m % points_per_parcel + 1},1,{y:.3f},{x:.3f}\n")
+    return "".join(lines).encode("utf-8")
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    pytest.param(lambda: boundary_txt(19_600), "site has 19,600 parts; the limit is 500", id="txt-19600-parcels"),
+    pytest.param(lambda: boundary_txt(1, 120_000), "site has 120,001 vertices; the limit is 20,000", id="txt-120000-points"),
+])
+def test_boundary_txt_uploads_are_refused_before_parsing(client_as, data, message):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    body = data()
+    preview = client_as("applicant").post(reverse("api-site-preview"), {"file": SimpleUploadedFile("site.txt", body)})
+    assert preview.status_code == 400
+    assert message in preview.json()["detail"]
+    planner = client_as("planner").post(reverse("planner-overlap"), {"site_file": SimpleUploadedFile("site.txt", body)})
+    assert planner.status_code == 400
+    assert message in planner.content.decode()
+    new = client_as("applicant").post(reverse("application-new"), {"title": "大厂", "kind": "construction_land", "purpose": "工业用地",
+                                                                    "site_file": SimpleUploadedFile("site.txt", body)})
+    assert new.status_code == 400
+    assert message in new.content.decode()
+    assert Application.objects.count() == 0
+
+
+def test_a_real_boundary_txt_still_goes_through(client_as, fixtures_dir):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    body = (fixtures_dir / "txt" / "area_m2.txt").read_bytes()
+    response = client_as("applicant").post(reverse("api-site-preview"), {"file": SimpleUploadedFile("area_m2.txt", body)})
+    assert response.status_code == 200, response.content
+    small = boundary_txt(400, 40)  # 400 parcels of 40 points: inside both limits
+    response = client_as("applicant").post(reverse("api-site-preview"), {"file": SimpleUploadedFile("many.txt", small)})
+    assert response.status_code == 200, response.content[:300]
