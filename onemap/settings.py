@@ -245,6 +245,8 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 # The log names the username and address of each failure (axes masks them by default); never the password.
 AXES_SENSITIVE_PARAMETERS: list[str] = []
+# Attempted usernames are recorded cut to 150 characters (onemap/logins.py): a 5000-character one was a 500.
+AXES_USERNAME_CALLABLE = "onemap.logins.axes_username"
 
 # Chinese first, English available (Django i18n).
 LANGUAGE_CODE = "zh-hans"
