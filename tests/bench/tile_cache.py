@@ -5,7 +5,9 @@
     .venv/bin/python -m tests.bench.tile_cache [--sizes 1000,100000] [--writes 200] [--keep]
 
 A measurement, not a test (timings depend on the machine): it prints the median write time at each
-cache size and the ratio between the largest and the smallest. The caches are filled in a
+cache size and the ratio between the largest and the smallest. The caches of every size are filled
+first, then written to in turn (one write each, round after round), so the machine's other load
+weighs on every size alike. The caches are filled in a
 temporary folder (about 1 GB at 100k, removed afterwards unless --keep). The FileBasedCache is
 pre-filled with empty `.djcache` files (its cull only lists and counts them), which takes seconds
 instead of the hours that 100k real `set()` calls would.
@@ -32,42 +34,49 @@ def _setup_django() -> None:
     django.setup()
 
 
-def _onemap_fill(root: Path, n: int, start: int = 0) -> None:
+def _onemap_fill(root: Path, n: int) -> None:
     from maps.views.geo import tile_write
 
-    for i in range(start, n):
+    for i in range(n):
         # spread like real tiles: one version, zoom 15, x/y around Jiayu
         tile_write(root / "1" / "15" / str(26700 + i // 1000) / f"{13500 + i % 1000}.pbf", BODY)
 
 
-def _onemap_medians(root: Path, writes: int) -> float:
+def _onemap_writer(root: Path):
     from maps.views.geo import tile_write
 
-    times = []
-    for i in range(writes):
-        path = root / "1" / "16" / str(53400 + i // 100) / f"{27000 + i % 100}.pbf"
-        t0 = time.perf_counter()
-        tile_write(path, BODY)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1000
+    def write(i: int) -> None:
+        tile_write(root / "1" / "16" / str(53400 + i // 100) / f"{27000 + i % 100}.pbf", BODY)
+
+    return write
 
 
-def _django_fill(root: Path, n: int, start: int = 0) -> None:
+def _django_fill(root: Path, n: int) -> None:
     root.mkdir(parents=True, exist_ok=True)
-    for i in range(start, n):
+    for i in range(n):
         (root / f"{i:032x}.djcache").touch()
 
 
-def _django_medians(root: Path, writes: int) -> float:
+def _django_writer(root: Path):
     from django.core.cache.backends.filebased import FileBasedCache
 
     cache = FileBasedCache(str(root), {"TIMEOUT": None, "OPTIONS": {"MAX_ENTRIES": 200_000}})
-    times = []
-    for i in range(writes):
-        t0 = time.perf_counter()
+
+    def write(i: int) -> None:
         cache.set(f"mvt:1:1:16:{i}:0", BODY)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1000
+
+    return write
+
+
+def _interleaved_medians(writers: list, writes: int) -> list[float]:
+    """Median ms per writer, the writers taking turns so that the machine's load hits all alike."""
+    times: list[list[float]] = [[] for _ in writers]
+    for i in range(writes):
+        for k, write in enumerate(writers):
+            t0 = time.perf_counter()
+            write(i)
+            times[k].append(time.perf_counter() - t0)
+    return [statistics.median(t) * 1000 for t in times]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,16 +88,15 @@ def main(argv: list[str] | None = None) -> int:
     sizes = sorted(int(s) for s in args.sizes.split(","))
     _setup_django()
     work = Path(tempfile.mkdtemp(prefix="onemap-tile-bench-"))
-    results: dict[str, list[float]] = {"OneMap tile files": [], "Django FileBasedCache": []}
+    results: dict[str, list[float]] = {}
     try:
-        filled = 0
         for size in sizes:
-            _onemap_fill(work / "onemap", size, filled)
-            _django_fill(work / "django", size, filled)
-            filled = size
-            results["OneMap tile files"].append(_onemap_medians(work / "onemap", args.writes))
-            results["Django FileBasedCache"].append(_django_medians(work / "django", min(args.writes, 50)))
-            print(f"measured at {size:,} entries", file=sys.stderr)
+            _onemap_fill(work / f"onemap-{size}", size)
+            _django_fill(work / f"django-{size}", size)
+            print(f"filled {size:,} entries", file=sys.stderr)
+        os.sync()  # measure writes, not the write-back of the fill still in flight
+        results["OneMap tile files"] = _interleaved_medians([_onemap_writer(work / f"onemap-{s}") for s in sizes], args.writes)
+        results["Django FileBasedCache"] = _interleaved_medians([_django_writer(work / f"django-{s}") for s in sizes], min(args.writes, 50))
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -232,3 +232,21 @@ def test_only_the_applicant_attaches_documents(client_as, users, other_applicant
         response = _attach(client_as(username), app, requirement, "survey.pdf", PDF_BYTES)
         assert response.status_code in (403, 404), username  # 404 for those who cannot see it at all
     assert not app.documents.exists()
+
+
+def test_a_hostile_file_name_is_kept_as_text(client_as, users):
+    """The name is the user's: it must not break the page or the download's headers."""
+    app = submit(users["applicant"], documents=False)
+    requirement = app.kind.required_documents.first()
+    name = "<img src=x onerror=alert(1)>' 报告.pdf"
+    assert _attach(client_as("applicant"), app, requirement, name, PDF_BYTES).status_code == 302
+    document = app.documents.get()
+    assert document.original_name == name
+    page = client_as("clerk_jiayu").get(reverse("application-detail", args=[app.pk])).content.decode()
+    assert "<img src=x onerror" not in page
+    response = client_as("clerk_jiayu").get(_url(app, document))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    # the whole name is percent-encoded in filename* (RFC 6266): no quote, bracket or second parameter
+    assert response["Content-Disposition"].startswith("attachment; filename*=utf-8''")
+    assert not set("\"'<>; ") & set(response["Content-Disposition"].removeprefix("attachment; filename*=utf-8''"))
