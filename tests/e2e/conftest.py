@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -72,6 +74,7 @@ def page(browser: Browser, live_server, offsite: Offsite, request) -> Iterator[P
 
     context.route("**/*", guard)
     page = context.new_page()
+    page.wait_for_function = _wait_without_eval(page)
     page.on("pageerror", lambda exc: page_errors.append(str(exc)))
     page.set_default_timeout(15_000)
     yield page
@@ -80,6 +83,27 @@ def page(browser: Browser, live_server, offsite: Offsite, request) -> Iterator[P
     context.close()
     assert offsite.urls == [], f"page requested off-server resources: {offsite.urls}"
     assert page_errors == [], f"uncaught errors in the page: {page_errors}"
+
+
+def _wait_without_eval(page: Page):
+    """page.wait_for_function for pages under OneMap's Content-Security-Policy.
+
+    Playwright polls the expression with eval() inside the page, which the policy (no
+    'unsafe-eval') refuses; page.evaluate goes through the DevTools protocol, which it does not
+    govern. So the tests keep the real policy and poll from here.
+    """
+
+    def wait(expression: str, *, arg=None, timeout: float | None = None, polling=None):
+        deadline = time.monotonic() + (timeout if timeout is not None else 15_000) / 1000
+        while True:
+            value = page.evaluate(expression, arg)
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise PlaywrightTimeoutError(f"wait_for_function timed out: {expression}")
+            page.wait_for_timeout(50)
+
+    return wait
 
 
 def login(page: Page, username: str, password: str) -> None:
