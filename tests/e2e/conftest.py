@@ -1,7 +1,8 @@
 """Headless Chromium (Debian's package) driven by Playwright against pytest-django's live server.
 
 Every request the page makes is checked: anything not addressed to the live server is aborted
-and recorded, and the test fails. Uncaught page errors fail the test too.
+and recorded, and the test fails. Uncaught page errors fail the test too, and so does anything the
+page's Content-Security-Policy refuses (a page that needs an inline script or style would break).
 """
 
 from __future__ import annotations
@@ -76,6 +77,9 @@ def page(browser: Browser, live_server, offsite: Offsite, request) -> Iterator[P
     page = context.new_page()
     page.wait_for_function = _wait_without_eval(page)
     page.on("pageerror", lambda exc: page_errors.append(str(exc)))
+    # Chromium reports what the Content-Security-Policy refused on the console ("Refused to …")
+    csp_refusals: list[str] = []
+    page.on("console", lambda m: csp_refusals.append(m.text) if "Content Security Policy" in m.text else None)
     page.set_default_timeout(15_000)
     yield page
     ARTIFACTS.mkdir(exist_ok=True)
@@ -83,6 +87,7 @@ def page(browser: Browser, live_server, offsite: Offsite, request) -> Iterator[P
     context.close()
     assert offsite.urls == [], f"page requested off-server resources: {offsite.urls}"
     assert page_errors == [], f"uncaught errors in the page: {page_errors}"
+    assert csp_refusals == [], f"the page needed something its Content-Security-Policy refuses: {csp_refusals}"
 
 
 def _wait_without_eval(page: Page):
