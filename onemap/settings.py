@@ -280,9 +280,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = ONEMAP_MAX_UPLOAD_BYTES
 # largest sites stay far below:
 # - area: a large construction site (an industrial park's batch) is a few km²; the route reaches the
 #   ministry, whose single-site projects (an airport, a reservoir) reach 20–30 km². 100 km² (10,000 ha,
-#   150,000 mu) leaves them room and refuses a county-sized box (Jiayu is ~1,000 km²). On the demo a
-#   100 km² overlap takes 0.7 s; on denser survey data the statement timeout bounds what remains.
-#   A bureau that never sees such projects lowers it.
+#   150,000 mu) leaves them room and refuses a county-sized box (Jiayu is ~1,000 km²). Cost grows with
+#   the zones under the site: ~30,000 zones a second (README "Benchmarks": 5 km² at the synthetic
+#   layers' densest point). A real land-use survey has ~100–200 polygons per km², so 100 km² meets
+#   10,000–20,000 zones (about a second); the demo's 100 km² takes 0.7 s. Denser data is bounded by
+#   the statement timeout. A bureau that never sees such projects lowers it.
 # - vertices: boundary-point files have hundreds to a few thousand points, a site drawn or picked
 #   from registered parcels a few hundred to a few thousand: 20,000 is several times the largest.
 # - parts: a TXT file's [地块坐标] blocks or the polygons of a drawn site are one to a few hundred
