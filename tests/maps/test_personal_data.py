@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from approvals.choices import Role
+from approvals.models import Department
 from approvals.services import window_accept
 from parcels.models import Parcel
 from tests.factories import MembershipFactory, UserFactory, site_box, submit
@@ -160,3 +161,19 @@ def test_planner_exports_and_applications_api_carry_no_right_holders(client_as, 
         for url in (reverse("api-application-list"), reverse("api-application-detail", args=[app.pk])):
             body = client.get(url).content.decode()
             assert _leaks(body, holders) == set(), (username, url)
+
+
+def test_a_department_with_a_task_sees_the_application_but_not_its_right_holders(client_as, users, parcel_site):
+    """Department reviewers give opinions on land classes and plans, not owners: page yes, names no."""
+    app = submit(users["applicant"], bbox=parcel_site)
+    window_accept(application=app, by=users["clerk_jiayu"])
+    reviewer = client_as("reviewer_jiayu")
+    lead = Department.objects.get(division_id="421221", name="耕地保护股")
+    response = reviewer.post(reverse("api-application-action", args=[app.pk]), {"action": "assign", "lead": lead.pk, "days": "1.5"},
+                             content_type="application/json")
+    assert response.status_code == 200, response.content
+    holders = {p["right_holder"] for p in app.overlap_reports.get().result["parcels"]}
+    for name in ("application-detail", "application-print"):
+        response = client_as("dept_jiayu").get(reverse(name, args=[app.pk]))
+        assert response.status_code == 200
+        assert _leaks(response.content.decode(), holders) == set()
