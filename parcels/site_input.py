@@ -18,7 +18,12 @@ from django.utils.translation import gettext as _
 
 from parcels.exceptions import CRSError, InvalidGeometryError, SpatialInputError
 from parcels.geo import MIN_AREA_DEG2, STORAGE_SRID
+from parcels.importers.safety import gdal_lockdown
 from parcels.limits import check_geojson_size
+
+# Every GDAL in the process is locked (allowed drivers only, no network) as soon as the code that
+# takes spatial input is loaded, not only before the first file import.
+gdal_lockdown()
 
 # China's extent in lon/lat (degrees); coordinates outside it are certainly not a site here.
 CHINA_LON = (73.0, 136.0)
