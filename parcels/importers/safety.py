@@ -261,6 +261,9 @@ def check_crs_member(crs: object, source: str) -> None:
 
 
 def _check_json(data: bytes, source: str) -> None:
+    # UTF-16/32 text (NUL bytes) would hide a "crs" key or a DOCTYPE from the byte checks below.
+    if b"\x00" in data:
+        raise _refuse(source, _("cannot be read as GeoJSON or TopoJSON: the text is not UTF-8"))
     if _first_byte(data) != b"{":
         raise _refuse(source, _("cannot be read as GeoJSON or TopoJSON: the content is not a JSON object"))
     for match in _CRS_KEY.finditer(data):
@@ -274,6 +277,8 @@ def _check_json(data: bytes, source: str) -> None:
 
 def _check_kml(data: bytes, source: str) -> None:
     head = data.lstrip(b"\xef\xbb\xbf").lstrip()
+    if b"\x00" in data:
+        raise _refuse(source, _("cannot be read as KML: the text is not UTF-8"))
     if not head.startswith(b"<"):
         raise _refuse(source, _("cannot be read as KML: the content is not XML"))
     # Entities (external ones read files; nested ones explode) are declared only in a DOCTYPE.

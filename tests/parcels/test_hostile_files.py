@@ -149,6 +149,9 @@ def hostile_files(tmp: Path, url: str, target: str) -> dict[str, tuple[str, byte
         "csv-vsicurl": ("site.csv", f"WKT,DLBM\n\"{SQUARE.wkt}\",/vsicurl/{url}/x\n".encode()),
         "csv-binary": ("site.csv", b"WKT,DLBM\n\x00\x01"),
         "kml-not-xml": ("site.kml", b"CSV:" + target.encode()),
+        "kml-utf16-xxe": ("site.kml", ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE kml [<!ENTITY x SYSTEM "file://' + target
+                                       + '">]><kml><Document><name>&x;</name></Document></kml>').encode("utf-16-le")),
+        "geojson-utf16-linked-crs": ("site.geojson", _geojson({"type": "link", "properties": {"href": f"{url}/crs.json"}}).decode().encode("utf-16-le")),
         "not-a-gpkg": ("site.gpkg", _vrt(f"CSV:{target}")),
     }
 
@@ -175,7 +178,7 @@ HOSTILE = [
     "vrt-as-kml-csv-source", "vrt-as-kml-plain-source", "vrt-as-kml-vsicurl", "vrt-as-kml-leading-xml-decl", "vrt-in-zip",
     "vrt-as-shp-in-zip", "vrt-as-prj-in-zip", "symlink-in-zip", "vrt-as-geojson", "gdalg-as-geojson", "vsicurl-in-geojson",
     "linked-crs", "linked-crs-escaped-key", "crs-name-file", "crs-name-url", "kml-xxe", "kml-network-link", "kml-external-style",
-    "gpkg-virtualogr", "gpkg-view", "csv-vsicurl", "csv-binary", "kml-not-xml", "not-a-gpkg",
+    "gpkg-virtualogr", "gpkg-view", "csv-vsicurl", "csv-binary", "kml-not-xml", "not-a-gpkg", "kml-utf16-xxe", "geojson-utf16-linked-crs",
 ]
 
 
