@@ -25,11 +25,10 @@ from approvals.models import Application, ApplicationDocument, ApplicationKind, 
 from approvals.permissions import require
 from approvals.services.common import history, level_of, locked, notify, record, window_clerks
 from parcels.exceptions import SpatialInputError
-from parcels.geo import STORAGE_SRID, AreaFigures, GeographyArea, gk3_epsg
+from parcels.geo import STORAGE_SRID, AreaFigures, GeographyArea, site_areas
 from parcels.limits import check_site_size
 from parcels.models import Division, Parcel
 from parcels.overlap import TOLERANCE_M2, overlap_analyse
-from parcels.sql import geometry_areas
 
 
 def _site_division(site: MultiPolygon) -> Division:
@@ -138,7 +137,7 @@ def _submit(*, applicant, kind, title, purpose, site, parts, green_channel, ip, 
     now = timezone.now()
     # Serialise reference numbering per division (row lock on the division).
     Division.objects.select_for_update().get(pk=division.pk)
-    site_m2, _planar = geometry_areas(site, gk3_epsg(site.centroid.x))
+    site_m2 = site_areas(site).ellipsoidal_m2
     application = Application(
         reference=_next_reference(division, now.year),
         kind=kind,
@@ -167,7 +166,7 @@ def _parcels_save(*, application: Application, site: MultiPolygon, parts: list[S
     """(Re)creates the application's parcels and registered-parcel links from the site."""
     application.parcels.all().delete()
     for number, part in enumerate(parts or [SitePart(geom=MultiPolygon(p, srid=STORAGE_SRID)) for p in site], start=1):
-        part_m2, _planar = geometry_areas(part.geom, gk3_epsg(part.geom.centroid.x))
+        part_m2 = site_areas(part.geom).ellipsoidal_m2
         parcel = ApplicationParcel(
             application=application,
             number=number,
@@ -213,7 +212,7 @@ def application_resubmit(
             check_site_size(site=site)
             old_m2 = app.site_area_m2
             app.site = site
-            app.site_area_m2, _planar = geometry_areas(site, gk3_epsg(site.centroid.x))
+            app.site_area_m2 = site_areas(site).ellipsoidal_m2
             app.division = _site_division(site) if app.accepted_at is None else app.division
             changed["site"] = {"before_m2": round(old_m2, 2), "after_m2": round(app.site_area_m2, 2)}
         app.status = ApplicationStatus.SUBMITTED

@@ -116,3 +116,21 @@ def test_dashboard_counts_and_overdue_list(client_as, users):
     clerk = client_as("clerk_jiayu").get(reverse("dashboard")).context
     assert dict(clerk["status_rows"]) == {"In review": 1, "Awaiting window acceptance": 1}
     assert client_as("applicant").get(reverse("dashboard")).status_code == 403
+
+
+def test_a_site_outside_the_gauss_krueger_zones_gets_its_area_and_no_gk_figure(client_as):
+    """73.2° E lies in China's lon/lat range but west of zone 25 (73.5° E): the report gives the
+    ellipsoidal area and says why there is no Gauss–Krüger figure, instead of "EPSG:None"."""
+    import json
+
+    ring = [[73.2, 39.0], [73.21, 39.0], [73.21, 39.01], [73.2, 39.01], [73.2, 39.0]]
+    site = {"type": "Polygon", "coordinates": [ring]}
+    response = client_as("planner").post(reverse("planner-overlap"), {"site_geojson": json.dumps(site)})
+    assert response.status_code == 200, response.content.decode()[:500]
+    report = response.context["report"]
+    assert report["site"]["gk_epsg"] is None
+    # 0.01° × 0.01° at 39° N on the CGCS2000 ellipsoid: ≈ 1,112 m × 864 m
+    assert 955_000 < report["site"]["area_m2"] < 965_000
+    html = response.content.decode()
+    assert "EPSG:None" not in html
+    assert "outside China&#x27;s 3° zones" in html or "outside China's 3° zones" in html
