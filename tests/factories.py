@@ -42,12 +42,13 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
 # --- workflow helpers -----------------------------------------------------------------------
 
-def minimal_pdf(*objects: bytes) -> bytes:
-    """A real one-page PDF (catalog, pages, page + `objects`, cross-reference table, trailer): the
-    upload check parses documents with pypdf, so a bare "%PDF-" header is no longer enough."""
-    body = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+def minimal_pdf(*objects: bytes, catalog: bytes = b"", header: bytes = b"%PDF-1.4\n") -> bytes:
+    """A real one-page PDF (catalog with extra `catalog` entries, pages, page + `objects` numbered
+    from 4, cross-reference table, trailer): the upload check parses documents with pypdf, so a bare
+    "%PDF-" header is no longer enough."""
+    body = [b"<< /Type /Catalog /Pages 2 0 R " + catalog + b">>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>", *objects]
-    out, offsets = b"%PDF-1.4\n", []
+    out, offsets = header, []
     for number, obj in enumerate(body, start=1):
         offsets.append(len(out))
         out += b"%d 0 obj\n%s\nendobj\n" % (number, obj)

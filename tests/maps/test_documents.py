@@ -20,7 +20,7 @@ from PIL import Image
 from approvals.choices import Role
 from approvals.models import ApplicationDocument, ApplicationEvent
 from approvals.services import window_accept
-from tests.factories import PDF_BYTES, MembershipFactory, UserFactory, submit
+from tests.factories import PDF_BYTES, MembershipFactory, UserFactory, minimal_pdf, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -33,15 +33,7 @@ def media(settings, tmp_path) -> Path:
 
 def _pdf(*, catalog: bytes = b"", extra: tuple[bytes, ...] = (), header: bytes = b"%PDF-1.4\n") -> bytes:
     """A real PDF with extra catalog entries and objects (numbered from 4), offsets computed."""
-    body = [b"<< /Type /Catalog /Pages 2 0 R " + catalog + b">>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>", *extra]
-    out, offsets = header, []
-    for number, obj in enumerate(body, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, obj)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(body) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    return out + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(body) + 1, xref)
+    return minimal_pdf(*extra, catalog=catalog, header=header)
 
 
 def _image(fmt: str, size: tuple[int, int] = (64, 48)) -> bytes:
