@@ -122,7 +122,10 @@ def _copy_chunks(data: SourceData, keep: np.ndarray, geoms: np.ndarray, *, versi
     codes = [str(c) for c in data.class_codes[keep]]
     names = [str(n) for n in data.class_names[keep]]
     if len(data.attributes.columns):
-        attrs = data.attributes.iloc[keep].to_json(orient="records", lines=True, force_ascii=False, date_format="iso").splitlines()
+        # One JSON document per line. Split on "\n" only: str.splitlines() also splits on U+2028,
+        # U+2029 and U+0085, which JSON leaves raw inside strings (text pasted from Word has them).
+        text = data.attributes.iloc[keep].to_json(orient="records", lines=True, force_ascii=False, date_format="iso")
+        attrs = text.rstrip("\n").split("\n") if text.strip() else []
     else:
         attrs = ["{}"] * len(keep)
 

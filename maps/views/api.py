@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from django.conf import settings
 from django.contrib.gis.geos import Polygon
@@ -30,9 +31,18 @@ from parcels.overlap import overlap_analyse
 from parcels.selectors import MAX_BBOX_FEATURES, active_layers, parcels_in_bbox, zones_in_bbox
 from parcels.site_input import parse_site_geojson
 
+# Layer slugs as Django's SlugField accepts them (parcels.models.Layer.slug).
+LAYER_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,64}")
+
 
 def _site_from(request: Request):
-    if len(request.body) > settings.ONEMAP_MAX_UPLOAD_BYTES:
+    # The declared length, not request.body: a multipart body has already been consumed (CSRF reads
+    # request.POST) and reading it again raises; the parser then answers 415.
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > settings.ONEMAP_MAX_UPLOAD_BYTES:
         raise SpatialInputError(_("request body exceeds %(limit)d bytes") % {"limit": settings.ONEMAP_MAX_UPLOAD_BYTES})
     try:
         data = request.data
@@ -74,6 +84,8 @@ def overlap(request: Request) -> Response:
     except SpatialInputError as exc:
         return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
     layers = [s for s in request.query_params.get("layers", "").split(",") if s] or None
+    if layers and not all(LAYER_SLUG.fullmatch(s) for s in layers):
+        return Response({"detail": _("layers must be layer slugs separated by commas")}, status=status.HTTP_400_BAD_REQUEST)
     want_pieces = request.query_params.get("pieces") in {"1", "true"}
     # right holders only for parcels in the jurisdiction of a window clerk or level reviewer asking
     result = overlap_analyse(site=site, layers=layers, pieces=want_pieces,
@@ -185,6 +197,8 @@ def site_preview(request: Request) -> Response:
         return Response({"detail": _("no file"), "points": []}, status=status.HTTP_400_BAD_REQUEST)
     try:
         site, parts, warnings = site_from_upload(upload)
+        # the caps submission applies (area too), so a preview never shows a site that will be refused
+        check_site_size(site=site)
     except SpatialInputError as exc:
         return _refusal(exc)
     areas = site_areas(site)
