@@ -56,6 +56,13 @@ def acts_on_its_land(user, application: Application) -> bool:
 
 
 @rules.predicate
+def has_task_on(user, application: Application) -> bool:
+    """A department reviewer whose department was asked for an opinion on the application."""
+    departments = memberships(user, Role.DEPARTMENT_REVIEWER).values_list("department_id", flat=True)
+    return DepartmentTask.objects.filter(step__application=application, department_id__in=departments).exists()
+
+
+@rules.predicate
 def is_administrator(user, obj=None) -> bool:
     return is_admin(user)
 
@@ -68,3 +75,7 @@ rules.add_perm("approvals.rerun_overlap", is_open_step_reviewer | is_window_cler
 rules.add_perm("approvals.answer_task", is_task_department)
 # Asked with rules.has_perm (approvals.selectors), not user.has_perm, which passes any superuser.
 rules.add_perm("approvals.view_right_holders", can_see & acts_on_its_land)
+# Attached documents (identity papers, contracts, survey reports) are personal data: the applicant,
+# the staff acting on that land and the departments asked for an opinion; not planners, who query
+# areas and classes, and not the superuser through the pages.
+rules.add_perm("approvals.view_documents", can_see & (is_own | acts_on_its_land | has_task_on))

@@ -187,6 +187,7 @@ def _detail_context(request: HttpRequest, application) -> dict:
         "check": check,
         "check_ok": check is not None and all(i.ok for i in check),
         "can_rerun": allowed(user, "approvals.rerun_overlap", application),
+        "can_view_documents": allowed(user, "approvals.view_documents", application),
         "show_others": show_others,
         "show_right_holders": approval_selectors.right_holders_visible(user=user, application=application),
         "stale": report is not None and approval_selectors.report_is_stale(report),
@@ -481,6 +482,8 @@ def document_download(request: HttpRequest, pk: int, document_pk: int) -> HttpRe
     from approvals.documents import content_type_for
 
     application = approval_selectors.application_get(user=request.user, pk=pk)
+    if not allowed(request.user, "approvals.view_documents", application):
+        raise Http404("no such document")  # the same answer as for a document that does not exist
     document = get_object_or_404(application.documents.all(), pk=document_pk)
     try:
         handle = document.file.open("rb")

@@ -132,13 +132,14 @@ def test_the_application_page_links_to_the_download_not_to_media(client_as, app)
     assert "/media/documents/" not in page
 
 
-# (user, status): the rule for seeing the application, while it waits at the county window
+# (user, status) while it waits at the county window: who may see the application (approvals.view_documents)
+# and, of those, only the applicant and the staff acting on the land (no planner, no superuser)
 ROLES = [
     ("applicant", 200),          # their own
     ("clerk_jiayu", 200),        # the window of the county
     ("clerk_xianning", 200),     # the city window covers the county
-    ("planner", 200),            # sees the county's applications (read-only)
-    ("admin", 200),              # sees everything
+    ("planner", 404),            # sees the application, but documents are personal data it does not need
+    ("admin", 404),              # sees the application; documents only through the (audited) admin
     ("applicant_two", 404),      # another applicant
     ("reviewer_jiayu", 404),     # not yet at the county level (no step)
     ("reviewer_chibi", 404),     # another county
@@ -242,3 +243,20 @@ def test_a_hostile_file_name_is_kept_as_text(client_as, users):
     # the whole name is percent-encoded in filename* (RFC 6266): no quote, bracket or second parameter
     assert response["Content-Disposition"].startswith("attachment; filename*=utf-8''")
     assert not set("\"'<>; ") & set(response["Content-Disposition"].removeprefix("attachment; filename*=utf-8''"))
+
+
+def test_the_reviewer_and_the_departments_asked_get_the_documents_once_it_is_in_review(client_as, users, app):
+    from decimal import Decimal
+
+    from approvals.services import tasks_assign, window_accept
+    from tests.factories import department, open_step
+
+    window_accept(application=app, by=users["clerk_jiayu"])
+    tasks_assign(step=open_step(app), by=users["reviewer_jiayu"], lead=department("421221", "耕地保护股"), cooperating=[], days=Decimal("1"))
+    document = app.documents.first()
+    expected = {"reviewer_jiayu": 200, "dept_jiayu": 200, "dept_jiayu_plan": 404, "planner": 404, "reviewer_chibi": 404}
+    assert {u: client_as(u).get(_url(app, document)).status_code for u in expected} == expected
+    # the planner's page shows that the document was received, without a link
+    page = client_as("planner").get(reverse("application-detail", args=[app.pk])).content.decode()
+    assert _url(app, document) not in page
+    assert document.original_name not in page
