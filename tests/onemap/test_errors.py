@@ -174,7 +174,8 @@ def test_database_outage_answers_503_with_retry_after_and_recovers(transactional
     served = serve(database_url=db_url(port=relay.port))
     logged_in = Client()
     logged_in.force_login(users["reviewer_jiayu"])
-    session = f"{settings.SESSION_COOKIE_NAME}={logged_in.cookies[settings.SESSION_COOKIE_NAME].value}"
+    # English pages, as the assertions read them (zh-hans is the default)
+    session = f"{settings.SESSION_COOKIE_NAME}={logged_in.cookies[settings.SESSION_COOKIE_NAME].value}; {settings.LANGUAGE_COOKIE_NAME}=en"
     tile = f"/tiles/permanent-farmland/v{onemap['permanent-farmland'].version}/14/13376/6838.pbf"
     # A browser that holds a session: every request reads it from the database.
     pages = {"/": "html", "/applications/": "html", "/accounts/login/": "html", "/admin/": "html", "/api/layers/": "json",

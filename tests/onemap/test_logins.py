@@ -35,6 +35,7 @@ def test_lockout_after_five_failures_even_with_the_right_password(accounts, capl
     from axes.models import AccessAttempt
 
     client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the assertions read English
     caplog.set_level(logging.WARNING, logger="axes")
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
         response = attempt(client, url, username, "wrong-password")
