@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from parcels.exceptions import CRSError, InvalidGeometryError, SpatialInputError
 from parcels.geo import MIN_AREA_DEG2, STORAGE_SRID
-from parcels.importers.safety import gdal_lockdown
+from parcels.importers.safety import gdal_lockdown, is_crs84_name
 from parcels.limits import check_geojson_size
 
 # Every GDAL in the process is locked (allowed drivers only, no network) as soon as the code that
@@ -50,7 +50,7 @@ def _crs_srid(doc: dict[str, Any], source: str) -> int:
         raise CRSError(_("a linked crs (\"type\": \"link\") is refused: the server does not fetch URLs; name an EPSG code"), source=source)
     name = properties.get("name", "") if isinstance(properties, dict) else ""
     name = name if isinstance(name, str) else ""
-    if name.upper().endswith("CRS84") and len(name) < 64:
+    if is_crs84_name(name):
         return 4326
     match = EPSG_NAME.match(name)
     if not match:

@@ -239,11 +239,20 @@ _CRS_KEY = re.compile(rb'"(?:c|\\u00[46]3)(?:r|\\u00[57]2)(?:s|\\u00[57]3)"\s*:'
 EPSG_NAME = re.compile(r"^(?:urn:ogc:def:crs:EPSG:[0-9.]*:|EPSG:)([0-9]{4,6})$", re.IGNORECASE)
 
 
+# The OGC names of lon/lat WGS84, compared whole (case aside): a name that merely ends in CRS84
+# ("http://host/CRS84") is a URL, not one of them.
+CRS84_NAMES = frozenset({"URN:OGC:DEF:CRS:OGC:1.3:CRS84", "URN:OGC:DEF:CRS:OGC::CRS84", "OGC:CRS84", "CRS84"})
+
+
+def is_crs84_name(name: object) -> bool:
+    return isinstance(name, str) and name.upper() in CRS84_NAMES
+
+
 def crs_name_allowed(name: object) -> bool:
     """Only EPSG codes and OGC CRS84 names: never a file name, URL or PROJ string for GDAL to resolve."""
     if not isinstance(name, str) or len(name) > 64:
         return False
-    return bool(EPSG_NAME.match(name)) or name.upper().endswith(("CRS84", "CRS:84"))
+    return bool(EPSG_NAME.match(name)) or is_crs84_name(name)
 
 
 def check_crs_member(crs: object, source: str) -> None:
@@ -330,9 +339,12 @@ _RTREE = re.compile(r"^\s*CREATE\s+VIRTUAL\s+TABLE\s+.*\bUSING\s+rtree\s*\(", re
 
 def _check_gpkg(path: Path, source: str) -> None:
     """A GeoPackage is a SQLite database: its schema is read by Python's sqlite3 (which runs no
-    view, trigger or virtual-table module) before GDAL opens it. Views and virtual tables other
-    than the R-tree spatial index run code when read (a VirtualOGR table opens any file), so they
-    are refused; triggers run only on writes and GDAL opens the file read-only."""
+    view, trigger, generated column or virtual-table module) before GDAL opens it. Everything in
+    the schema that runs SQL when a row is *read* is refused: views, virtual tables other than the
+    R-tree spatial index (a VirtualOGR table opens any file) and generated columns (their
+    expression runs GDAL's SQL functions, e.g. gdal_get_pixel_value on a '/v'||'sicurl/…' path
+    that concatenation hides from the byte check). Triggers run only on writes and GDAL opens the
+    file read-only."""
     with open(path, "rb") as fh:
         header = fh.read(100)
     if not header.startswith(SQLITE_MAGIC):
@@ -352,6 +364,14 @@ def _check_gpkg(path: Path, source: str) -> None:
                 raise _refuse(source, _("is not accepted: GeoPackages with SQL views are refused (view %(name)s)") % {"name": str(name)[:60]})
             if kind == "table" and sql and re.match(r"^\s*CREATE\s+VIRTUAL\s+TABLE", sql, re.IGNORECASE) and not _RTREE.match(sql):
                 raise _references_refused(source)
+        for kind, name, sql in rows:
+            if kind != "table" or (sql and re.match(r"^\s*CREATE\s+VIRTUAL\s+TABLE", sql, re.IGNORECASE)):
+                continue
+            # hidden = 2 (VIRTUAL) or 3 (STORED): a generated column; sqlite3 lists it without evaluating it
+            hidden = connection.execute("SELECT name FROM pragma_table_xinfo(?) WHERE hidden IN (2, 3)", (name,)).fetchall()
+            if hidden:
+                raise _refuse(source, _("is not accepted: GeoPackages with generated columns are refused (column %(name)s)")
+                              % {"name": str(hidden[0][0])[:60]})
         contents = connection.execute("SELECT table_name FROM gpkg_contents").fetchall()
         tables = {name for kind, name, sql in rows if kind == "table"}
         for (table,) in contents:
