@@ -27,8 +27,6 @@ def server_error(request: HttpRequest) -> HttpResponse:
             request, status=503, retry_after=RETRY_AFTER_SECONDS,
             message=_("The service is briefly unavailable (the database cannot be reached). Please try again in a minute."),
         )
-    if request.path.startswith("/api/"):
+    if request.path.startswith(("/api/", "/tiles/")):  # JSON, or an empty tile (error_response)
         return error_response(request, status=500, message=_("Internal server error."))
-    if request.path.startswith("/tiles/"):
-        return HttpResponse(status=500)
     return defaults.server_error(request)

@@ -60,7 +60,7 @@ def check_geojson_size(geometries: Iterable[Any]) -> None:
             parts += 1
             if isinstance(polygon, sequence):
                 vertices += sum(len(ring) for ring in polygon if isinstance(ring, sequence))
-    _check_counts(parts, vertices)
+    check_counts(parts=parts, vertices=vertices)
 
 
 # Shapefile shape types (ESRI white paper, table 1) whose record content starts with a bounding box
@@ -79,7 +79,7 @@ def check_shapefile_size(*, shp: Path, shx: Path) -> None:
     n_records = max(shx.stat().st_size - 100, 0) // 8
     limit = settings.ONEMAP_MAX_SITE_PARTS
     if n_records > 4 * limit:
-        _check_counts(n_records, 0)  # far too many to look at one by one: each record is a feature
+        check_counts(parts=n_records, vertices=0)  # far too many to look at one by one: each record is a feature
     index = np.fromfile(shx, dtype=">i4", offset=100, count=2 * n_records).reshape(-1, 2)
     shp_size = shp.stat().st_size
     data = np.memmap(shp, dtype=np.uint8, mode="r") if shp_size else np.zeros(0, dtype=np.uint8)
@@ -94,7 +94,7 @@ def check_shapefile_size(*, shp: Path, shx: Path) -> None:
     parts = int(np.count_nonzero(types != 0))
     points = np.where(np.isin(types, _SHP_PARTS_TYPES), little_int(offsets + 40),
                       np.where(np.isin(types, _SHP_MULTIPOINT_TYPES), little_int(offsets + 36), np.isin(types, _SHP_POINT_TYPES)))
-    _check_counts(parts, int(np.clip(points, 0, None).sum()))
+    check_counts(parts=parts, vertices=int(np.clip(points, 0, None).sum()))
 
 
 def check_kml_size(data: bytes, *, source: str) -> None:
@@ -117,7 +117,7 @@ def check_kml_size(data: bytes, *, source: str) -> None:
             element.clear()
     except ET.ParseError as exc:
         raise SpatialInputError(_("cannot be read as KML: not well-formed XML"), source=source) from exc
-    _check_counts(parts, vertices)
+    check_counts(parts=parts, vertices=vertices)
 
 
 def check_txt_size(data: bytes) -> None:
@@ -132,15 +132,11 @@ def check_txt_size(data: bytes) -> None:
             parts += 1
         elif line.count(b",") == 3:
             vertices += 1
-    _check_counts(parts, vertices)
+    check_counts(parts=parts, vertices=vertices)
 
 
 def check_counts(*, parts: int, vertices: int) -> None:
     """Raises SiteTooLarge when `parts` or `vertices` is above its limit (counted by the caller)."""
-    _check_counts(parts, vertices)
-
-
-def _check_counts(parts: int, vertices: int) -> None:
     if parts > settings.ONEMAP_MAX_SITE_PARTS:
         raise SiteTooLarge(
             _("site has %(value)s parts; the limit is %(limit)s") % {"value": _n(parts), "limit": _n(settings.ONEMAP_MAX_SITE_PARTS)},
@@ -155,7 +151,7 @@ def _check_counts(parts: int, vertices: int) -> None:
 def check_site_size(*, site: MultiPolygon) -> None:
     """Raises SiteTooLarge when `site` (4490) has more parts, vertices or area than the settings
     allow. Counting is in memory (GEOS, pyproj), so a refused site costs no database work."""
-    _check_counts(len(site), site.num_coords)
+    check_counts(parts=len(site), vertices=site.num_coords)
     # ellipsoidal like every area in OneMap (within 1e-6 of PostGIS geography; parcels.geo)
     area_m2 = float(ellipsoidal_areas(np.array([shapely.from_wkb(bytes(site.wkb))], dtype=object))[0])
     if area_m2 > settings.ONEMAP_MAX_SITE_AREA_M2:
