@@ -34,6 +34,8 @@ class Role(models.TextChoices):
     REVIEWER = "reviewer", _("Level reviewer")
     DEPARTMENT_REVIEWER = "department_reviewer", _("Department reviewer")
     PLANNER = "planner", _("Planner")
+    # Rings applicants back for the satisfaction survey (万人评窗口) in the division and below.
+    CALLER = "caller", _("Call-back surveyor")
     ADMIN = "admin", _("Administrator")
 
 
@@ -87,3 +89,12 @@ class NotificationKind(models.TextChoices):
     DUE_SOON = "due_soon", _("Due soon")
     OVERDUE = "overdue", _("Overdue")
     DECIDED = "decided", _("Decided")
+
+
+class AgentReason(models.TextChoices):
+    """Why a clerk carries a case for the applicant (代办 / 上门服务)."""
+
+    MIGRANT_WORKER = "migrant_worker", _("Migrant worker away from home")
+    ELDERLY_FRAIL = "elderly_frail", _("Elderly or frail")
+    REMOTE_VILLAGE = "remote_village", _("Remote village")
+    OTHER = "other", _("Other")

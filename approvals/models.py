@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from approvals.choices import (
     DECIDED_STATUSES,
+    AgentReason,
     ApplicationStatus,
     EventAction,
     Level,
@@ -206,6 +207,11 @@ class Application(models.Model):
     # The new-application form's one-time token: a form submitted twice (double click, retry,
     # several tabs) creates one application; the others are sent to it (services.submission).
     submission_token = models.UUIDField(_("form token"), null=True, blank=True, editable=False)
+    # The applicant's phone for this case: personal data, for the window and the call-back surveyor.
+    contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
+    # Agent service (代办 / 上门服务): the clerk who opened and submitted the case for the applicant.
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="agent_applications", verbose_name=_("agent"))
+    agent_reason = models.CharField(_("reason for agent service"), max_length=16, choices=AgentReason.choices, blank=True)
 
     class Meta:
         ordering = ["-submitted_at"]
@@ -233,6 +239,8 @@ class Application(models.Model):
                 name="application_paused_only_when_returned",
             ),
             models.CheckConstraint(condition=_half_days("paused_days"), name="application_paused_half_days"),
+            # An agent's case records why it was carried for the applicant.
+            models.CheckConstraint(condition=Q(agent__isnull=True, agent_reason="") | (Q(agent__isnull=False) & ~Q(agent_reason="")), name="application_agent_has_reason"),
         ]
         indexes = [models.Index(fields=["status", "current_level", "division"], name="application_queue_idx")]
 
@@ -286,6 +294,8 @@ class ApplicationDocument(models.Model):
     size = models.PositiveIntegerField(_("size (bytes)"))
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Collected by a clerk on a home visit (上门服务) rather than handed in by the applicant.
+    collected_on_visit = models.BooleanField(_("collected on a home visit"), default=False)
 
     class Meta:
         ordering = ["application", "requirement", "uploaded_at"]

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "rules.apps.AutodiscoverRulesConfig",
     "parcels",
     "approvals",
+    "approvals.hall",
     "maps",
     "data.apps.DemoDataConfig",
     # Failed logins are counted per username and address; the lockout is logged (README "Logins").
@@ -368,3 +369,16 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "INFO"}},
 }
+
+# --- Service hall: the public's side (approvals/hall; docs/public-side.md) ---
+# A bad rating (1–2 stars) opens a follow-up case due after this many working days.
+ONEMAP_FOLLOW_UP_DAYS = int(os.environ.get("ONEMAP_FOLLOW_UP_DAYS", "15"))
+# Rankings: the satisfaction rate is this share ratings + the rest call-backs (where a unit has
+# both); a unit with fewer than ONEMAP_RANKING_MIN_SAMPLE ratings and calls is shown, not ranked.
+ONEMAP_RANKING_RATING_WEIGHT = float(os.environ.get("ONEMAP_RANKING_RATING_WEIGHT", "0.7"))
+ONEMAP_RANKING_MIN_SAMPLE = int(os.environ.get("ONEMAP_RANKING_MIN_SAMPLE", "5"))
+# Public pages (no login): requests per client address per minute, counted in the database.
+ONEMAP_PUBLIC_QUERY_PER_MINUTE = int(os.environ.get("ONEMAP_PUBLIC_QUERY_PER_MINUTE", "10"))
+ONEMAP_PUBLIC_PAGE_PER_MINUTE = int(os.environ.get("ONEMAP_PUBLIC_PAGE_PER_MINUTE", "60"))
+# The rating tag set in force (versioned: the rules change it centrally; docs/public-side.md).
+ONEMAP_RATING_TAG_SET = "2026.1"

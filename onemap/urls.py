@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/password_reset/done/", self_service_reset_disabled),
     path("accounts/reset/<path:rest>", self_service_reset_disabled),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("approvals.hall.urls")),
     path("", include("maps.urls")),
 ]
 

@@ -1,0 +1,3 @@
+"""(being written: issue 10)"""
+
+urlpatterns: list = []
