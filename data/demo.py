@@ -85,7 +85,48 @@ DEMO_ACCOUNTS = (
     DemoAccount("dept_xianning", Role.DEPARTMENT_REVIEWER, "421200", "Xianning farmland protection division", "耕地保护科"),
     DemoAccount("dept_xianning_plan", Role.DEPARTMENT_REVIEWER, "421200", "Xianning spatial planning division", "国土空间规划科"),
     DemoAccount("planner", Role.PLANNER, "421221", "Jiayu planner"),
+    DemoAccount("clerk_jiayu2", Role.CLERK, "421221", "Jiayu county window clerk (second officer)"),
+    DemoAccount("head_jiayu", Role.CLERK, "421221", "head of the Jiayu land window (bad-rating follow-ups)"),
+    DemoAccount("caller_hubei", Role.CALLER, "420000", "Hubei call-back surveyor (万人评窗口)"),
     DemoAccount("admin", Role.ADMIN, "100000", "administrator (Django admin)"),
+)
+
+
+@dataclass(frozen=True)
+class DemoWindow:
+    code: str
+    division: str
+    name: str
+    name_en: str
+    address: str
+    hours: str
+    extended_hours: str
+
+
+@dataclass(frozen=True)
+class DemoOfficer:
+    username: str
+    window: str
+    staff_number: str
+    display_name: str
+    duties: str
+    commitment: str
+    party_member: bool = False
+    is_head: bool = False
+
+
+DEMO_WINDOWS = (
+    DemoWindow("jiayu-land", "421221", "嘉鱼县自然资源和规划局用地审批窗口", "Jiayu County land approval window",
+               "嘉鱼县政务服务中心一楼 12 号窗口", "周一至周五 8:30–12:00, 14:30–17:30", "周三延时至 19:00"),
+    DemoWindow("xianning-land", "421200", "咸宁市自然资源和规划局用地审批窗口", "Xianning City land approval window",
+               "咸宁市民之家二楼 B 区 6 号窗口", "周一至周五 9:00–12:00, 13:30–17:00", "周四延时至 19:00"),
+)
+
+DEMO_OFFICERS = (
+    DemoOfficer("head_jiayu", "jiayu-land", "JY0101", "王红梅", "窗口负责人，统筹受理与差评核实整改", "一次告知、限时办结、让群众少跑腿", party_member=True, is_head=True),
+    DemoOfficer("clerk_jiayu", "jiayu-land", "JY0102", "李建国", "建设用地、宅基地申请受理", "首问负责、当场受理、微笑服务", party_member=True),
+    DemoOfficer("clerk_jiayu2", "jiayu-land", "JY0103", "张敏", "不动产登记受理、代办与上门服务", "预约服务、延时服务、上门代办"),
+    DemoOfficer("clerk_xianning", "xianning-land", "XN0201", "陈志强", "跨县用地申请受理，窗口负责人", "一窗受理、并联审批、按时办结", party_member=True, is_head=True),
 )
 
 
@@ -164,4 +205,20 @@ def load_accounts() -> list[DemoAccount]:
         division = Division.objects.get(code=account.division)
         department = Department.objects.get(division=division, name=account.department) if account.department else None
         Membership.objects.get_or_create(user=user, role=account.role, division=division, defaults={"department": department})
+    load_windows()
     return list(DEMO_ACCOUNTS)
+
+
+def load_windows() -> None:
+    """The demo windows and the officers on their public boards (approvals.hall)."""
+    from approvals.hall.models import Officer, Window
+
+    for spec in DEMO_WINDOWS:
+        Window.objects.update_or_create(code=spec.code, defaults={
+            "division_id": spec.division, "name": spec.name, "name_en": spec.name_en, "address": spec.address,
+            "hours": spec.hours, "extended_hours": spec.extended_hours})
+    user_model = get_user_model()
+    for spec in DEMO_OFFICERS:
+        Officer.objects.update_or_create(user=user_model.objects.get(username=spec.username), defaults={
+            "window": Window.objects.get(code=spec.window), "staff_number": spec.staff_number, "display_name": spec.display_name,
+            "duties": spec.duties, "commitment": spec.commitment, "party_member": spec.party_member, "is_head": spec.is_head})
