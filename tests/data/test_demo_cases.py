@@ -1,0 +1,31 @@
+"""The demo cases are made through the real workflow: every stage is present, and a second load
+makes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import pytest
+
+from approvals.hall.models import ServiceEvent
+from approvals.models import Application
+from data.demo_cases import load_cases
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_cases_cover_every_stage_and_load_once(users):
+    made = load_cases(today=dt.date(2026, 12, 3))
+    assert made == Application.objects.count()
+    statuses = Counter(Application.objects.values_list("status", flat=True))
+    assert statuses["approved"] >= 10 and statuses["rejected"] == 1
+    assert statuses["submitted"] == 3 and statuses["returned"] == 1
+    open_levels = Counter(Application.objects.filter(status="in_review").values_list("current_level", flat=True))
+    assert open_levels == Counter({"county": 2, "city": 1, "province": 1, "nation": 1})
+    # Every acceptance and return at the Jiayu window is a rateable service event.
+    accepted = Application.objects.filter(accepted_at__isnull=False).count()
+    assert ServiceEvent.objects.filter(kind="acceptance").count() == accepted
+    assert ServiceEvent.objects.filter(kind="return").count() == 2
+    assert set(ServiceEvent.objects.values_list("window__code", flat=True)) == {"jiayu-land"}
+    assert load_cases(today=dt.date(2026, 12, 3)) == 0
