@@ -82,6 +82,9 @@ class QueryAccess(models.Model):
 
     application = models.OneToOneField(Application, on_delete=models.CASCADE, related_name="query_access")
     code_hash = models.CharField(max_length=128)
+    # The code is derived from this random salt under a server key (services.receipts), so the
+    # receipt can be reprinted; the salt alone, as in a database leak, reveals nothing.
+    salt = models.CharField(max_length=64, blank=True, editable=False)
     issued_at = models.DateTimeField(_("issued at"))
 
     class Meta:
