@@ -221,7 +221,8 @@ def load_cases(*, today: dt.date | None = None, progress: Callable[[str], None] 
     if Application.objects.filter(applicant__in=[users["applicant"], *(users[r[0]] for r in RESIDENTS)]).exists():
         return 0
     today = today or timezone.localdate()
-    demo = Demo(users=users, cal=WorkdayCalendar(), rng=random.Random(2026), jiayu=Division.objects.get(code="421221"))
+    demo = Demo(users=users, cal=WorkdayCalendar(), rng=random.Random(2026),  # noqa: S311  (repeatable demo, not secrets)
+                jiayu=Division.objects.get(code="421221"))
     say = progress or (lambda _message: None)
     made: list[Application] = []
     residents = [r[0] for r in RESIDENTS]

@@ -25,3 +25,9 @@ def bar_chart(rows: list[tuple[str, float]], *, title: str, unit: str = "", digi
     lines = [{"label": label, "x": LABEL_WIDTH + round(span * value / top), "value": value} for label, value in markers]
     return {"bars": bars, "lines": lines, "title": title, "height": height, "width": CHART_WIDTH, "label_width": LABEL_WIDTH,
             "bar_height": BAR_HEIGHT - 6, "color": color}
+
+
+@register.inclusion_tag("maps/_bar_chart.html")
+def satisfaction_chart(rows, *, title: str, color: str = "#faad14") -> dict:
+    """Satisfaction rates (approvals.hall.selectors.dashboard.Satisfaction) as bars in %."""
+    return bar_chart([(row.label, row.percent) for row in rows], title=title, unit="%", digits=1, color=color)

@@ -19,6 +19,7 @@ from approvals import selectors as approval_selectors
 from approvals import services as approval_services
 from approvals.choices import ApplicationStatus, Level, Role, StepState, TaskRole
 from approvals.exceptions import DataCheckFailed, NotPermitted, StateConflict
+from approvals.hall.selectors.dashboard import hall_figures
 from approvals.models import ApplicationKind
 from approvals.permissions import allowed, has_role
 from maps import builders
@@ -468,6 +469,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "kind_rows": [(kinds[k].label if k in kinds else k, v) for k, v in sorted(stats["by_kind"].items())],
         "overdue": stats["overdue"],
         "processing": processing,
+        "hall": hall_figures(user=request.user),
     })
 
 
