@@ -5,7 +5,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from tqdm import tqdm
+
 from data import demo
+from data.demo_cases import load_cases
 from onemap.checks import demo_mode
 
 
@@ -21,6 +24,10 @@ class Command(BaseCommand):
         self.stdout.write(f"layers: {', '.join(loaded) if loaded else 'all present, nothing to load'}")
         self.stdout.write(f"parcels: {demo.load_parcels()} new")
         accounts = demo.load_accounts()
+        # Cases at every stage, pushed through the workflow at past moments (data/demo_cases.py).
+        with tqdm(desc="demo cases", unit="case", disable=options["verbosity"] < 1) as bar:
+            made = load_cases(progress=lambda _message: bar.update(1))
+        self.stdout.write(f"cases: {made} new" if made else "cases: present, nothing to make")
         if not options["quiet_accounts"]:
             self.stdout.write(self.style.SUCCESS(f"Demo accounts (password: {demo.DEMO_PASSWORD}):"))
             for a in accounts:
