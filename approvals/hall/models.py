@@ -258,8 +258,8 @@ class Slot(models.Model):
 
     window = models.ForeignKey(Window, on_delete=models.PROTECT, related_name="slots", verbose_name=_("window"))
     date = models.DateField(_("date"))
-    start = models.TimeField(_("from"))
-    end = models.TimeField(_("until"))
+    start = models.TimeField(_("starts at"))
+    end = models.TimeField(_("ends at"))
     capacity = models.PositiveSmallIntegerField(_("places"))
     booked = models.PositiveSmallIntegerField(_("booked"), default=0)
     extended = models.BooleanField(_("extended hours"), default=False)
