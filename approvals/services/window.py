@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 from approvals.choices import ApplicationStatus, EventAction, NotificationKind, Role, StepState
 from approvals.clocks import application_deadlines
 from approvals.exceptions import DataCheckFailed, StateConflict
-from approvals.hall.choices import ServiceKind
+from approvals.hall.choices import ReceiptKind, ServiceKind
 from approvals.hall.services.events import service_event_record
+from approvals.hall.services.receipts import receipt_issue
 from approvals.models import Application, ReviewStep
 from approvals.permissions import require
 from approvals.services.common import division_at, history, locked, notify, record, route, users_with
@@ -87,7 +88,8 @@ def window_accept(*, application: Application, by: AbstractBaseUser, ip: str | N
                data={"level": first.level, "step": step.number, "resumed": resumed, "paused_days": str(app.paused_days)})
         notify(users=users_with(role=Role.REVIEWER, division=step.division), application=app, kind=NotificationKind.NEW_TASK,
                data={"level": step.level, "step": step.number})
-        service_event_record(kind=ServiceKind.ACCEPTANCE, by=by, application=app)
+        event = service_event_record(kind=ServiceKind.ACCEPTANCE, by=by, application=app)
+        receipt_issue(application=app, event=event, by=by, kind=ReceiptKind.ACCEPTANCE)
         return app
 
 
@@ -134,5 +136,6 @@ def window_return(*, application: Application, by: AbstractBaseUser, reasons: li
         record(application=app, by=by, action=EventAction.WINDOW_RETURNED, ip=ip, before=ApplicationStatus.SUBMITTED,
                comment="\n".join(kept), data={"reasons": kept})
         notify(users=[app.applicant], application=app, kind=NotificationKind.RETURNED, data={"reasons": kept})
-        service_event_record(kind=ServiceKind.RETURN, by=by, application=app)
+        event = service_event_record(kind=ServiceKind.RETURN, by=by, application=app)
+        receipt_issue(application=app, event=event, by=by, kind=ReceiptKind.RETURN)
         return app

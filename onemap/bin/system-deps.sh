@@ -38,6 +38,8 @@ CHROMIUM_PKG=chromium
 if grep -qi ubuntu /etc/os-release 2>/dev/null; then CHROMIUM_PKG=chromium-browser; fi
 
 apt_install "$(missing postgresql postgresql-contrib gdal-bin libgdal-dev binutils fonts-noto-cjk gettext python3-venv "$CHROMIUM_PKG")"
+# Receipts as PDF: WeasyPrint's Pango; poppler-utils for the PDF tests (pdftotext, pdftoppm, pdffonts).
+apt_install "$(missing libpango-1.0-0 libpangoft2-1.0-0 poppler-utils)"
 
 # PostGIS for the installed PostgreSQL major version (15 on Debian 12, 14/16 on Ubuntu).
 PGV=$(ls /usr/lib/postgresql | sort -n | tail -n 1)
