@@ -1,4 +1,4 @@
-"""Enumerations of the approval domain (DESIGN.md §1)."""
+"""Enumerations of the approval domain (docs/domain.md, "Application kinds" and "Levels and routing")."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _

@@ -1,4 +1,4 @@
-"""Chinese working days for approval clocks (DESIGN.md §1: statutory and promised limits).
+"""Chinese working days for approval clocks (docs/domain.md, "Working days and clocks").
 
 A day is a working day by, in order: an administrator's override (CalendarOverride: holidays and
 调休 make-up working days), the `chinesecalendar` package's official data (2004–2026 in 1.11.0),

@@ -1,4 +1,4 @@
-"""Serving folium's browser assets from this server (closed network, DESIGN.md §7).
+"""Serving folium's browser assets from this server (closed network, docs/decisions.md §10).
 
 folium elements list their scripts and stylesheets as (name, CDN URL) pairs. `localize` walks a
 map's element tree and rewrites every pair to a vendored static file, drops the ones OneMap does

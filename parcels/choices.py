@@ -1,4 +1,4 @@
-"""Enumerations of the spatial core (DESIGN.md §5)."""
+"""Enumerations of the spatial core (docs/domain.md, "Codes")."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -21,7 +21,7 @@ class LayerKind(models.TextChoices):
 
 
 class LayerRule(models.TextChoices):
-    """How an overlap with the layer is judged (DESIGN.md §6)."""
+    """How an overlap with the layer is judged (docs/domain.md, "What an overlap report says")."""
 
     PROHIBITED = "prohibited", _("Prohibited: any overlap is a conflict")
     MUST_BE_INSIDE = "must_be_inside", _("Must be inside: any part outside is a conflict")

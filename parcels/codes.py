@@ -1,5 +1,5 @@
 """Land classification codes used across OneMap, as plain Python (no Django), so the data
-generators can use them too (DESIGN.md §5)."""
+generators can use them too (docs/domain.md, "Codes")."""
 
 #: GB/T 21010-2017 / third national land survey (三调) second-level classes used by the demo and
 #: benchmark survey layers, code → Chinese name.

@@ -1,4 +1,4 @@
-"""Geodesy helpers: CRS codes, area units and PostGIS area expressions (DESIGN.md §3).
+"""Geodesy helpers: CRS codes, area units and PostGIS area expressions (docs/domain.md, "Coordinate systems and areas").
 
 Storage is SRID 4490 (CGCS2000 lon/lat). Two areas are reported for every figure:
 - ellipsoidal: ST_Area on geography (CGCS2000/GRS80 ellipsoid), m²; the primary figure;

@@ -1,4 +1,5 @@
-"""Overlap analysis: a site geometry against every active one-map layer (DESIGN.md §6).
+"""Overlap analysis: a site geometry against every active one-map layer (docs/domain.md, "What an overlap report says";
+docs/decisions.md §3).
 
 `overlap_analyse` is the one service used by submission, review, the planner page, the API and
 the `overlap` command. It knows nothing of applications: it takes a geometry and returns a report.

@@ -1,6 +1,7 @@
 """Boundary-point coordinate exchange files (勘测定界界址点坐标交换格式, "报盘 TXT"): parser and exporter.
 
-The format is described in DESIGN.md §4, the coordinate systems in §3. This module is pure Python
+The format is described in docs/domain.md ("The boundary-point file"), the coordinate systems in its
+"Coordinate systems and areas". This module is pure Python
 (shapely + pyproj, no ORM, no database): `parse_boundary_txt` turns the bytes of an uploaded file into
 `TxtFile`/`TxtParcel` values with shapely MultiPolygons in the file's projected CRS and in EPSG:4490
 (CGCS2000 lon/lat), and `export_boundary_txt` writes CGCS2000 MultiPolygons back out.
@@ -68,7 +69,7 @@ Reading
 - Zone: the easting prefix (all points must share one) or 带号. If both are present and differ → refused.
   带号 empty and prefixed eastings → zone from the prefix, with a warning. Neither → refused, naming the
   possible zones.
-- CRS: CGCS2000 uses the EPSG codes of DESIGN.md §3 (3° prefixed zone + 4488, 3° unprefixed zone + 4509,
+- CRS: CGCS2000 uses the EPSG codes of docs/domain.md, Gauss–Krüger zones (3° prefixed zone + 4488, 3° unprefixed zone + 4509,
   6° prefixed zone + 4478, 6° unprefixed 4502 + zone − 13). Xi'an 80 and Beijing 54 are refused unless
   seven transformation parameters are given (argument ``transform_params``, which wins, or 转换参数 in
   the file; all-zero parameters in the file count as the empty placeholder). They are PROJ

@@ -1,4 +1,4 @@
-"""The boundary-point TXT parser and exporter (报盘 TXT, DESIGN.md §4), without a database.
+"""The boundary-point TXT parser and exporter (报盘 TXT, docs/domain.md "The boundary-point file"), without a database.
 
 Expected values come from the fixtures' own definitions (tests/fixtures/txt/make_fixtures.py: shapes
 in millimetres in EPSG:4526) and are recomputed here independently: planar areas with shapely on the
@@ -538,7 +538,7 @@ def test_zone_width_inferred_and_checked():
      (19, 6, True, 4497), (13, 6, True, 4491), (23, 6, True, 4501), (19, 6, False, 4508), (13, 6, False, 4502), (23, 6, False, 4512)],
 )
 def test_epsg_codes(zone, width, prefixed, epsg):
-    """DESIGN.md §3's EPSG arithmetic, with a square at each zone's central meridian near 30°N."""
+    """The EPSG arithmetic of docs/domain.md (Gauss–Krüger zones), with a square at each zone's central meridian near 30°N."""
     cm = 3 * zone if width == 3 else 6 * zone - 3
     tr = _transformer("EPSG:4490", f"EPSG:{epsg}")
     e, n = tr.transform(cm + 0.001, 30.0)

@@ -1,4 +1,4 @@
-"""CRS codes and units (DESIGN.md §3)."""
+"""CRS codes and units (docs/domain.md, "Coordinate systems and areas")."""
 
 import pytest
 
