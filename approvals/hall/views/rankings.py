@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from approvals.choices import Level
 from approvals.hall.selectors import rankings as selectors
 from approvals.hall.services.ratelimit import rate_limit_hit, retry_after
 from maps.exports import export
@@ -53,12 +54,13 @@ def _export(result: selectors.Rankings) -> HttpResponse:
                ("n_ratings", _("Ratings")), ("rating_rate", _("Rating satisfaction")), ("n_calls", _("Reached call-backs")),
                ("call_rate", _("Call-back satisfaction")), ("rate", _("Satisfaction rate")), ("note", _("Note"))]
     rows = []
+    levels = dict(Level.choices)
     tables = [(str(_("Windows")) + (f" · {level}" if level else ""), items) for level, items in
               [("", result.windows), *result.windows_by_level.items()]]
     tables += [(str(_("Departments")), result.departments), (str(_("Officers")), result.officers)]
     for table, items in tables:
         for row in items:
-            rows.append({"table": table, "group": row.group, "rank": row.rank if row.rank is not None else "", "label": row.label,
+            rows.append({"table": table, "group": str(levels.get(row.group, row.group)), "rank": row.rank if row.rank is not None else "", "label": row.label,
                          "n_ratings": row.n_ratings, "rating_rate": _pct(row.rating_rate), "n_calls": row.n_calls,
                          "call_rate": _pct(row.call_rate), "rate": _pct(row.rate),
                          "note": "" if row.rank is not None else str(_("too few ratings"))})
