@@ -139,14 +139,17 @@ def test_follow_up_state_machine_head_only(users):
     with pytest.raises(ValidationError):
         svc.follow_up_verify(case=case, by=head, verification="x" * 2001)
     case = svc.follow_up_verify(case=case, by=head, verification="高峰期排队 40 分钟，属实")
-    assert case.state == FollowUpState.VERIFIED and case.verified_at and case.handled_by == head
+    assert case.state == FollowUpState.VERIFIED
+    assert case.verified_at
+    assert case.handled_by == head
     with pytest.raises(StateConflict):
         svc.follow_up_verify(case=case, by=head, verification="again")
     case = svc.follow_up_rectify(case=case, by=head, rectification="高峰期增开一个窗口")
     assert case.state == FollowUpState.RECTIFIED
     assert [r.case.pk for r in open_follow_ups(user=head)] == [case.pk]
     case = svc.follow_up_reply(case=case, by=head, reply="已电话回复申请人")
-    assert case.state == FollowUpState.CLOSED and case.closed_at
+    assert case.state == FollowUpState.CLOSED
+    assert case.closed_at
     with pytest.raises(StateConflict):
         svc.follow_up_reply(case=case, by=head, reply="again")
     assert open_follow_ups(user=head) == []
@@ -239,12 +242,15 @@ def test_kiosk_pair_head_only_and_key_hashed(users):
             svc.kiosk_pair(window=window, by=users[other])
     key = svc.kiosk_pair(window=window, by=users["head_jiayu"])
     window.refresh_from_db()
-    assert len(key) == 19 and key not in window.kiosk_key_hash and window.kiosk_key_hash.startswith("sha256$")
+    assert len(key) == 19
+    assert key not in window.kiosk_key_hash
+    assert window.kiosk_key_hash.startswith("sha256$")
     assert svc.kiosk_window_for_key(key.lower().replace("-", " ")) == window
     assert svc.kiosk_window_for_key("AAAA-AAAA-AAAA-AAAA") is None
     # a new key replaces the old one
     newer = svc.kiosk_pair(window=window, by=users["head_jiayu"])
-    assert svc.kiosk_window_for_key(key) is None and svc.kiosk_window_for_key(newer) == window
+    assert svc.kiosk_window_for_key(key) is None
+    assert svc.kiosk_window_for_key(newer) == window
 
 
 @pytest.mark.django_db
@@ -268,7 +274,9 @@ def test_kiosk_flow(users, accepted, client_as):
     _app, event = accepted
     kiosk = paired_kiosk()
     page = kiosk.get("/hall/kiosk/")
-    assert page.status_code == 200 and b'id="kiosk-form"' in page.content and "李建国".encode() in page.content
+    assert page.status_code == 200
+    assert b'id="kiosk-form"' in page.content
+    assert "李建国".encode() in page.content
     state = kiosk.get("/hall/kiosk/state/").json()
     assert state == {"paired": True, "officer": {"name": "李建国", "staff_number": "JY0102"}, "event": None}
     # not asked yet: refused
@@ -282,7 +290,8 @@ def test_kiosk_flow(users, accepted, client_as):
     state = kiosk.get("/hall/kiosk/state/").json()
     assert state["event"]["id"] == event.pk
     done = kiosk.post("/hall/kiosk/rate/", {"event": event.pk, "stars": "5", "tags": ["efficiency", "attitude"], "comment": "很快"})
-    assert done.status_code == 200 and b'id="kiosk-thanks"' in done.content
+    assert done.status_code == 200
+    assert b'id="kiosk-thanks"' in done.content
     rating = Rating.objects.get(event=event)
     assert (rating.stars, rating.tags, rating.channel) == (5, ["efficiency", "attitude"], "kiosk")
     assert kiosk.get("/hall/kiosk/state/").json()["event"] is None
@@ -349,7 +358,9 @@ def test_online_rating_needs_the_query_grant(users, accepted, client_as):
     session[GRANTS] = {str(app.pk): time.time() + 600}
     session.save()
     page = visitor.get(f"/hall/rate/{event.pk}/")
-    assert page.status_code == 200 and b'id="rate-form"' in page.content and b"Accuracy of the service guide" in page.content
+    assert page.status_code == 200
+    assert b'id="rate-form"' in page.content
+    assert b"Accuracy of the service guide" in page.content
     assert visitor.post(f"/hall/rate/{event.pk}/", {"stars": "5", "tags": ["overall"]}).status_code == 400  # a kiosk tag
     assert visitor.post(f"/hall/rate/{event.pk}/", {"stars": "4", "tags": ["convenience"]}).status_code == 302
     assert Rating.objects.get(event=event).channel == "online"
@@ -388,7 +399,8 @@ def test_rate_links_template(users, accepted, rf):
     assert f"/hall/rate/{event.pk}/" in html
     svc.rating_give(event=event, stars=4, tags=[], comment="", channel=RatingChannel.ONLINE)
     html = render_to_string("hall/_rate_links.html", {"application_id": app.pk}, request=request)
-    assert "★★★★☆" in html and f"/hall/rate/{event.pk}/" not in html
+    assert "★★★★☆" in html
+    assert f"/hall/rate/{event.pk}/" not in html
 
 
 @pytest.mark.django_db
@@ -399,12 +411,15 @@ def test_my_window_denials(users, client_as):
         assert client_as(username).post("/hall/window/consultation/").status_code == 403, username
         assert client_as(username).post("/hall/window/pair/").status_code == 403, username
     page = client_as("clerk_jiayu").get("/hall/window/")
-    assert page.status_code == 200 and b'id="consultation-button"' in page.content and b'id="kiosk-pair-button"' not in page.content
+    assert page.status_code == 200
+    assert b'id="consultation-button"' in page.content
+    assert b'id="kiosk-pair-button"' not in page.content
     assert client_as("clerk_jiayu").post("/hall/window/pair/").status_code == 403
     head = client_as("head_jiayu")
     assert b'id="kiosk-pair-button"' in head.get("/hall/window/").content
     paired = head.post("/hall/window/pair/")
-    assert paired.status_code == 200 and b'id="kiosk-new-key"' in paired.content
+    assert paired.status_code == 200
+    assert b'id="kiosk-new-key"' in paired.content
     key = paired.content.decode().split('id="kiosk-new-key">')[1].split("<")[0]
     assert svc.kiosk_window_for_key(key).code == "jiayu-land"
 
@@ -418,7 +433,8 @@ def test_service_done_and_follow_up_pages_deny(users, client_as, accepted):
     assert client_as("clerk_jiayu").post("/hall/events/99999999/done/").status_code == 404
     # an outside `next` is not followed
     response = client_as("clerk_jiayu").post(f"/hall/events/{event.pk}/done/", {"next": "https://evil.example/"})
-    assert response.status_code == 302 and response["Location"] == "/hall/window/"
+    assert response.status_code == 302
+    assert response["Location"] == "/hall/window/"
     rating = svc.rating_give(event=event, stars=1, tags=[], comment="", channel=RatingChannel.KIOSK)
     case = rating.follow_up
     for username in ("applicant", "clerk_jiayu", "reviewer_jiayu", "clerk_xianning"):
@@ -430,7 +446,8 @@ def test_service_done_and_follow_up_pages_deny(users, client_as, accepted):
     assert head.post(f"/hall/follow-ups/{case.pk}/nonsense/", {"text": "x"}).status_code == 404
     assert head.post(f"/hall/follow-ups/{case.pk}/verify/", {"text": "属实"}).status_code == 302
     page = head.get("/hall/window/")
-    assert f'id="follow-up-{case.pk}"'.encode() in page.content and b"working days left" in page.content
+    assert f'id="follow-up-{case.pk}"'.encode() in page.content
+    assert b"working days left" in page.content
     assert head.post(f"/hall/follow-ups/{case.pk}/rectify/", {"text": "整改"}).status_code == 302
     assert head.post(f"/hall/follow-ups/{case.pk}/reply/", {"text": "已回复"}).status_code == 302
     case.refresh_from_db()
@@ -440,7 +457,9 @@ def test_service_done_and_follow_up_pages_deny(users, client_as, accepted):
 @pytest.mark.django_db
 def test_hall_home_links(users, client_as):
     home = client_as("clerk_jiayu").get("/hall/")
-    assert b'id="hall-my-window-link"' in home.content and b'id="hall-board-staff-jiayu-land"' in home.content
+    assert b'id="hall-my-window-link"' in home.content
+    assert b'id="hall-board-staff-jiayu-land"' in home.content
     assert b'id="hall-board-staff-xianning-land"' not in home.content
     public = english(Client()).get("/hall/")
-    assert b'href="/hall/windows/jiayu-land/"' in public.content and b"hall-my-window-link" not in public.content
+    assert b'href="/hall/windows/jiayu-land/"' in public.content
+    assert b"hall-my-window-link" not in public.content

@@ -239,6 +239,7 @@ def normalise_key(key: str) -> str:
     return "".join(ch for ch in key.upper() if ch.isalnum())
 
 
+@transaction.atomic
 def kiosk_key_issue(*, window: Window) -> str:
     """A new pairing key for `window`, replacing the old one (tablets paired with it stop)."""
     key = "".join(secrets.choice(KEY_ALPHABET) for _ in range(KEY_LENGTH))
