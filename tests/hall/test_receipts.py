@@ -21,6 +21,7 @@ from approvals.hall.models import QueryAccess, Receipt
 from approvals.hall.selectors.query import receipt_code
 from approvals.hall.services.receipts import CODE_ALPHABET, query_code_current, query_code_derive
 from approvals.services import application_resubmit, window_accept, window_return
+from approvals.workdays import TZ
 from tests.factories import MembershipFactory, UserFactory, submit
 
 
@@ -183,7 +184,7 @@ def test_pdf_text_ink_and_cjk_font(users, tmp_path):
     text = _pdftotext(pdf)
     assert "受理回执" in text
     assert receipt.number in text
-    due = app.promised_due.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai"))
+    due = app.promised_due.astimezone(TZ)
     assert f"{due.year}年{due.month}月{due.day}日" in text
     assert query_code_current(application=app) in text
     # an embedded CJK font

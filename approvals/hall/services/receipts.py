@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -106,6 +107,11 @@ def _return_reasons(application: Application) -> list[str]:
     return [str(r) for r in event.data.get("reasons", [])] or [line for line in event.comment.splitlines() if line.strip()]
 
 
+def _days(value: Decimal) -> str:
+    """Working days as written on paper: 20, 3.5 (not 20.0)."""
+    return format(value.normalize(), "f")
+
+
 def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -129,8 +135,8 @@ def receipt_issue(*, application: Application, event: ServiceEvent | None, by: A
         "reasons": _return_reasons(application) if kind == ReceiptKind.RETURN else [],
         "promised_due": _iso(application.promised_due),
         "statutory_due": _iso(application.statutory_due),
-        "promised_days": str(application.kind.limit(green=application.green_channel)),
-        "statutory_days": str(application.kind.statutory_days) if application.kind.statutory_days is not None else None,
+        "promised_days": _days(application.kind.limit(green=application.green_channel)),
+        "statutory_days": _days(application.kind.statutory_days) if application.kind.statutory_days is not None else None,
         "level": application.current_level,
         "status": application.status,
     }
