@@ -30,6 +30,14 @@ def is_window_clerk(user, application: Application) -> bool:
 
 
 @rules.predicate
+def is_agent(user, obj: Application | ReviewStep) -> bool:
+    """The clerk who opened and submitted the case for its applicant (代办): they cannot also check
+    it at the window or review it at a level (four eyes); another clerk or reviewer does."""
+    application = obj.application if isinstance(obj, ReviewStep) else obj
+    return user.is_authenticated and application.agent_id is not None and application.agent_id == user.pk
+
+
+@rules.predicate
 def is_step_reviewer(user, step: ReviewStep) -> bool:
     """A level reviewer of exactly the division the step is at."""
     return memberships(user, Role.REVIEWER).filter(division_id=step.division_id).exists()
@@ -69,8 +77,10 @@ def is_administrator(user, obj=None) -> bool:
 
 rules.add_perm("approvals.view_application", can_see)
 rules.add_perm("approvals.correct_application", is_own)
-rules.add_perm("approvals.window_check", is_window_clerk)
-rules.add_perm("approvals.review_step", is_step_reviewer)
+rules.add_perm("approvals.window_check", is_window_clerk & ~is_agent)
+rules.add_perm("approvals.review_step", is_step_reviewer & ~is_agent)
+# The applicant's own documents, or those the agent collected on a home visit (上门收取).
+rules.add_perm("approvals.add_document", is_own | (is_agent & is_window_clerk))
 rules.add_perm("approvals.rerun_overlap", is_open_step_reviewer | is_window_clerk)
 rules.add_perm("approvals.answer_task", is_task_department)
 # Asked with rules.has_perm (approvals.selectors), not user.has_perm, which passes any superuser.

@@ -10,6 +10,7 @@ from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.utils.translation import gettext_lazy as _
 
 from approvals.choices import StepOutcome
+from approvals.hall.forms import OnBehalfForm
 from approvals.models import ApplicationKind, Department, RequiredDocument
 from approvals.services import SitePart
 from parcels.choices import LayerKind, LayerRule
@@ -161,7 +162,9 @@ class KindChoiceField(forms.ModelChoiceField):
         return obj.label
 
 
-class ApplicationForm(SiteForm):
+class ApplicationForm(OnBehalfForm, SiteForm):
+    """A new application; `agent_allowed` (window clerks) adds "on behalf of" (approvals.hall.forms)."""
+
     title = forms.CharField(label=_("Project title"), max_length=200)
     kind = KindChoiceField(label=_("Kind of application"), queryset=ApplicationKind.objects.filter(active=True), empty_label=None)
     purpose = forms.CharField(label=_("Purpose of the land use"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))

@@ -18,11 +18,13 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from approvals.choices import OPEN_STATUSES, ApplicationStatus, EventAction, NotificationKind
+from approvals.choices import OPEN_STATUSES, AgentReason, ApplicationStatus, EventAction, NotificationKind
 from approvals.documents import document_check
-from approvals.exceptions import StateConflict
+from approvals.exceptions import NotPermitted, StateConflict
+from approvals.hall.phones import phone_clean
 from approvals.models import Application, ApplicationDocument, ApplicationKind, ApplicationParcel, OverlapReport, RequiredDocument
 from approvals.permissions import require
+from approvals.rules import is_window_clerk
 from approvals.services.common import history, level_of, locked, notify, record, window_clerks
 from parcels.exceptions import SpatialInputError
 from parcels.geo import STORAGE_SRID, AreaFigures, GeographyArea, site_areas
@@ -92,6 +94,9 @@ def application_submit(
     green_channel: bool = False,
     ip: str | None = None,
     submission_token: uuid.UUID | None = None,
+    contact_phone: str = "",
+    agent: AbstractBaseUser | None = None,
+    agent_reason: str = "",
 ) -> Application:
     """Creates an application with its parcels (one per entry of `parts`, or one per polygon of
     `site` when drawn), computes and stores its overlap report, records the events and tells the
@@ -99,17 +104,23 @@ def application_submit(
     Preconditions: `site` comes from parcels.site_input (valid, 4490) and is the union of `parts`.
     With `submission_token` (the form's one-time token) a second submission of the same form
     raises AlreadySubmitted carrying the first application, and writes nothing.
+    With `agent` (agent service, 代办): a window clerk covering the site's division submits for
+    `applicant` with `agent_reason`; the timeline names both (approvals.hall.services.agent).
     """
     if site.srid != STORAGE_SRID:
         raise ValueError(f"site must be in SRID {STORAGE_SRID}")
     check_site_size(site=site)  # SiteTooLarge before anything is written or queried
     if not kind.active:
         raise StateConflict(_("Applications of this kind are not accepted at present."))
+    if agent is not None and agent_reason not in AgentReason.values:
+        raise ValidationError(_("Say why the case is carried for the applicant."), code="agent_reason")
+    contact_phone = phone_clean(contact_phone)
     if submission_token is not None:
-        _token_unused(applicant=applicant, token=submission_token)
-    with history(by=applicant, ip=ip, action=EventAction.SUBMITTED):
+        _token_unused(applicant=applicant, token=submission_token, agent=agent)
+    with history(by=agent or applicant, ip=ip, action=EventAction.SUBMITTED):
         return _submit(applicant=applicant, kind=kind, title=title, purpose=purpose, site=site, parts=parts,
-                       green_channel=green_channel, ip=ip, submission_token=submission_token)
+                       green_channel=green_channel, ip=ip, submission_token=submission_token,
+                       contact_phone=contact_phone, agent=agent, agent_reason=agent_reason)
 
 
 class AlreadySubmitted(StateConflict):
@@ -120,19 +131,22 @@ class AlreadySubmitted(StateConflict):
         super().__init__(_("This form was already submitted: application %(reference)s.") % {"reference": application.reference})
 
 
-def _token_unused(*, applicant: AbstractBaseUser, token: uuid.UUID) -> None:
+def _token_unused(*, applicant: AbstractBaseUser, token: uuid.UUID, agent: AbstractBaseUser | None = None) -> None:
     """Raises AlreadySubmitted when `applicant` already submitted the form with `token`.
 
     Identical requests arrive together (a double click, a retried POST): each waits here on a row
     lock of the applicant until the one before it commits, then sees its application. The unique
-    constraint (applicant, submission_token) is the database's guarantee behind this check."""
-    list(get_user_model().objects.select_for_update().filter(pk=applicant.pk).values_list("pk"))
-    existing = Application.objects.filter(applicant=applicant, submission_token=token).first()
+    constraint (applicant, submission_token) is the database's guarantee behind this check.
+    An agent's form is keyed by the agent (the same form may have created a new applicant twice)."""
+    list(get_user_model().objects.select_for_update().filter(pk=(agent or applicant).pk).values_list("pk"))
+    mine = {"agent": agent} if agent is not None else {"applicant": applicant}
+    existing = Application.objects.filter(**mine, submission_token=token).first()
     if existing is not None:
         raise AlreadySubmitted(existing)
 
 
-def _submit(*, applicant, kind, title, purpose, site, parts, green_channel, ip, submission_token=None) -> Application:
+def _submit(*, applicant, kind, title, purpose, site, parts, green_channel, ip, submission_token=None, contact_phone="",
+            agent=None, agent_reason="") -> Application:
     division = _site_division(site)
     now = timezone.now()
     # Serialise reference numbering per division (row lock on the division).
@@ -152,12 +166,22 @@ def _submit(*, applicant, kind, title, purpose, site, parts, green_channel, ip, 
         site_area_m2=site_m2,
         submitted_at=now,
         submission_token=submission_token,
+        contact_phone=contact_phone,
+        agent=agent,
+        agent_reason=agent_reason if agent is not None else "",
     )
+    data = {}
+    if agent is not None:
+        from approvals.hall.services.agent import agent_name  # the hall imports the services: import here
+
+        if agent.pk == applicant.pk or not is_window_clerk(agent, application):
+            raise NotPermitted(_("Only a window clerk whose jurisdiction covers the site can submit for an applicant."))
+        data = {"agent": agent.get_username(), "agent_name": agent_name(agent), "for": applicant.get_username(), "reason": agent_reason}
     application.full_clean()
     application.save()
     _parcels_save(application=application, site=site, parts=parts)
-    record(application=application, by=applicant, action=EventAction.SUBMITTED, ip=ip)
-    _overlap_report_recorded(application=application, by=applicant, ip=ip)
+    record(application=application, by=agent or applicant, action=EventAction.SUBMITTED, ip=ip, data=data)
+    _overlap_report_recorded(application=application, by=agent or applicant, ip=ip)
     notify(users=window_clerks(application), application=application, kind=NotificationKind.NEW_TASK, data={"step": "window"})
     return application
 
@@ -231,10 +255,11 @@ def application_resubmit(
 @transaction.atomic
 def document_add(*, application: Application, requirement: RequiredDocument, upload: UploadedFile, by: AbstractBaseUser,
                  ip: str | None = None) -> ApplicationDocument:
-    """Attaches a PDF/PNG/JPEG document while the application is with the applicant or the window."""
+    """Attaches a PDF/PNG/JPEG document while the application is with the applicant or the window
+    (the applicant's own, or one its agent collected on a home visit: `collected_on_visit`)."""
     from pathlib import Path
 
-    require(by, "approvals.correct_application", application)
+    require(by, "approvals.add_document", application)
     app = locked(application)
     if app.status not in (ApplicationStatus.SUBMITTED, ApplicationStatus.RETURNED):
         raise StateConflict(_("Documents can be added only before the window accepts the application."))
@@ -249,11 +274,11 @@ def document_add(*, application: Application, requirement: RequiredDocument, upl
     document_check(upload=upload, name=name)
     with history(by=by, ip=ip, action=EventAction.DOCUMENT_ADDED):
         document = ApplicationDocument(application=app, requirement=requirement, file=upload, original_name=name[:200],
-                                       size=upload.size, uploaded_by=by)
+                                       size=upload.size, uploaded_by=by, collected_on_visit=app.agent_id == by.pk)
         document.full_clean()
         document.save()
         record(application=app, by=by, action=EventAction.DOCUMENT_ADDED, ip=ip, before=app.status,
-               data={"document": requirement.code, "file": name, "size": upload.size})
+               data={"document": requirement.code, "file": name, "size": upload.size, **({"on_visit": True} if app.agent_id == by.pk else {})})
     return document
 
 

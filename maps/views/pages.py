@@ -9,6 +9,7 @@ from pathlib import Path
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,7 +22,7 @@ from approvals.choices import ApplicationStatus, Level, Role, StepState, TaskRol
 from approvals.exceptions import DataCheckFailed, NotPermitted, StateConflict
 from approvals.hall.selectors.dashboard import hall_figures
 from approvals.models import ApplicationKind
-from approvals.permissions import allowed, has_role
+from approvals.permissions import allowed, has_role, memberships
 from maps import builders
 from maps.actions import run_action
 from maps.exports import FORMATS, export
@@ -98,9 +99,10 @@ def application_list(request: HttpRequest) -> HttpResponse:
 def application_new(request: HttpRequest) -> HttpResponse:
     import uuid
 
+    from approvals.hall.services.agent import applicant_for_agent
     from approvals.services.submission import AlreadySubmitted
 
-    form = ApplicationForm(request.POST or None, request.FILES or None)
+    form = ApplicationForm(request.POST or None, request.FILES or None, agent_allowed=memberships(request.user, Role.CLERK).exists())
     status = 200
     # The form's one-time token (hidden field): the same form posted twice makes one application.
     posted_token = request.POST.get("submission_token", "") if request.method == "POST" else ""
@@ -111,23 +113,31 @@ def application_new(request: HttpRequest) -> HttpResponse:
         form.add_error(None, _("This form is out of date. Check the fields and submit it again."))
     if request.method == "POST":
         if form.is_valid():
+            on_behalf = form.on_behalf  # agent service: a clerk submits for an applicant
             try:
-                application = approval_services.application_submit(
-                    applicant=request.user,
-                    green_channel=False,
-                    kind=form.cleaned_data["kind"],
-                    title=form.cleaned_data["title"],
-                    purpose=form.cleaned_data["purpose"],
-                    site=form.site,
-                    parts=form.parts,
-                    ip=client_ip(request),
-                    submission_token=token,
-                )
+                with transaction.atomic():  # a new light applicant account is kept only with its application
+                    applicant = applicant_for_agent(by=request.user, ip=client_ip(request), **on_behalf) if on_behalf else request.user
+                    application = approval_services.application_submit(
+                        applicant=applicant,
+                        contact_phone=form.phone_for_case,
+                        agent=request.user if on_behalf else None,
+                        agent_reason=form.cleaned_data.get("agent_reason", "") if on_behalf else "",
+                        green_channel=False,
+                        kind=form.cleaned_data["kind"],
+                        title=form.cleaned_data["title"],
+                        purpose=form.cleaned_data["purpose"],
+                        site=form.site,
+                        parts=form.parts,
+                        ip=client_ip(request),
+                        submission_token=token,
+                    )
             except AlreadySubmitted as exc:
                 messages.info(request, _("This form had already been submitted; here is its application."))
                 return redirect("application-detail", pk=exc.application.pk)
             except SpatialInputError as exc:
                 form.add_error(None, str(exc))
+            except (NotPermitted, ValidationError) as exc:
+                form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
             else:
                 for warning in form.warnings:
                     messages.warning(request, warning)
@@ -198,7 +208,7 @@ def _detail_context(request: HttpRequest, application) -> dict:
         "has_tasks": open_step is not None and open_step.tasks.exists(),
         "opinion_form": OpinionForm(),
         "modify_form": ModifyForm(initial={"title": application.title, "purpose": application.purpose, "green_channel": application.green_channel}),
-        "document_form": DocumentForm(kind=application.kind) if own and application.status in (ApplicationStatus.SUBMITTED, ApplicationStatus.RETURNED) else None,
+        "document_form": DocumentForm(kind=application.kind) if allowed(user, "approvals.add_document", application) and application.status in (ApplicationStatus.SUBMITTED, ApplicationStatus.RETURNED) else None,
         "TaskRole": TaskRole,
     }
 
