@@ -377,3 +377,16 @@ def test_hostile_inputs_are_4xx(hall):
     stranger = _client(_applicant("stranger"))
     assert stranger.post(f"/hall/appointments/{appointment.pk}/cancel/").status_code == 404
     assert stranger.get("/hall/appointments/book/").status_code == 405
+
+
+def test_demo_appointments_idempotent(hall):
+    from data.hall_demo_appointments import load_appointments_demo
+
+    assert load_appointments_demo() > 0
+    assert load_appointments_demo() == 0
+    mine = Appointment.objects.filter(applicant=hall["applicant"])
+    assert mine.count() == 5
+    assert mine.filter(slot__extended=True).count() == 1
+    assert mine.get(state=AppointmentState.NO_SHOW).slot.date < local_today()
+    assert Slot.objects.filter(window__code="xianning-land", date__gt=local_today()).exists()
+    assert all(s.booked <= s.capacity for s in Slot.objects.all())
