@@ -85,8 +85,8 @@ def hall_rankings(request: HttpRequest) -> HttpResponse:
     query = {"period": data["period"], "start": data["start"].isoformat(), "end": data["end"].isoformat()}
     return render(request, "hall/rankings.html", {
         "form": form, "result": result, "chart": chart, "period_label": selectors.PERIOD_LABELS[data["period"]],
-        "query": urlencode(query), "weight_pct": round(result.weight * 100),
-        "call_weight_pct": 100 - round(result.weight * 100),
+        "query": urlencode(query), "weight": f"{result.weight:g}",
+        "call_weight": f"{1 - result.weight:.10g}",
     })
 
 
