@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,6 +32,8 @@ from approvals.services.common import history
 from parcels.models import Division
 
 SUGGESTIONS_MAX = 2000
+# Key of the transaction-level advisory lock that serialises draws ("CALLBACK" in hex-ish digits).
+DRAW_LOCK = 0x0CA11BAC
 
 
 def is_caller_for(user: AbstractBaseUser, division: Division) -> bool:
@@ -99,6 +101,10 @@ def callback_round_draw(*, division: Division, name: str, period_start: dt.date,
     _check_draw_input(period_start=period_start, period_end=period_end, share=share, per_window=per_window)
     if seed is None:
         seed = secrets.randbits(63)
+    # Two surveyors drawing at once (e.g. the province and a county) would each miss the other's
+    # applicants in the overlap exclusion: draws wait for each other until the transaction ends.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [DRAW_LOCK])
     with history(by=by, ip=ip, action="callback_round_drawn"):
         round_ = CallbackRound(division=division, name=name, period_start=period_start, period_end=period_end,
                                share=share, per_window=per_window, seed=seed, drawn_at=timezone.now(), drawn_by=by)
