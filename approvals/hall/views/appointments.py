@@ -162,49 +162,40 @@ def appointments_day(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _clerk_target(request: HttpRequest, pk: int) -> tuple[Appointment | None, HttpResponse | None]:
+def _clerk_act(request: HttpRequest, pk: int, act, *, done: str) -> HttpResponse:
+    """One clerk action on appointment `pk`: 404 unknown, 403 not a clerk of its window, else `act`
+    (refusals mapped by _run) and back to that day's list."""
     appointment = _appointment(pk)
     if appointment is None:
-        return None, _refused(request, status=404, message=_("No such appointment."))
+        return _refused(request, status=404, message=_("No such appointment."))
     if not services.is_window_clerk_of(request.user, appointment.slot.window):
-        return None, _refused(request, status=403, message=_("You are not a clerk of this window."))
-    return appointment, None
-
-
-def _back_to_day(appointment: Appointment) -> HttpResponse:
+        return _refused(request, status=403, message=_("You are not a clerk of this window."))
+    if (refused := _run(request, lambda: act(appointment))) is not None:
+        return refused
+    messages.success(request, done)
     return redirect(f"{reverse('hall-appointments-day')}?date={appointment.slot.date.isoformat()}")
 
 
 @login_required
 @require_POST
 def appointment_mark(request: HttpRequest, pk: int) -> HttpResponse:
-    appointment, denied = _clerk_target(request, pk)
-    if denied is not None:
-        return denied
     state = request.POST.get("state", "")
-    refused = _run(request, lambda: services.appointment_mark(appointment=appointment, by=request.user, state=state, ip=_ip(request)))
-    if refused is not None:
-        return refused
-    messages.success(request, _("Appointment marked."))
-    return _back_to_day(appointment)
+    return _clerk_act(request, pk, lambda a: services.appointment_mark(appointment=a, by=request.user, state=state, ip=_ip(request)),
+                      done=_("Appointment marked."))
 
 
 @login_required
 @require_POST
 def appointment_link(request: HttpRequest, pk: int) -> HttpResponse:
-    appointment, denied = _clerk_target(request, pk)
-    if denied is not None:
-        return denied
     reference = request.POST.get("reference", "").strip()[:32]
-    application = visible_applications(request.user).filter(reference=reference).first() if reference else None
-    if application is None:
-        return _refused(request, status=400, message=_("No application you can see has this reference."))
-    refused = _run(request, lambda: services.appointment_link(appointment=appointment, application=application, by=request.user,
-                                                              ip=_ip(request)))
-    if refused is not None:
-        return refused
-    messages.success(request, _("Appointment linked to %(reference)s.") % {"reference": application.reference})
-    return _back_to_day(appointment)
+
+    def link(appointment: Appointment) -> None:
+        application = visible_applications(request.user).filter(reference=reference).first() if reference else None
+        if application is None:
+            raise ValidationError(_("No application you can see has this reference."))
+        services.appointment_link(appointment=appointment, application=application, by=request.user, ip=_ip(request))
+
+    return _clerk_act(request, pk, link, done=_("Appointment linked to %(reference)s.") % {"reference": reference})
 
 
 urlpatterns = [
