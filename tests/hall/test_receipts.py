@@ -231,3 +231,18 @@ def test_pdf_fetches_nothing_from_hostile_text(users, monkeypatch):
     assert response.status_code == 200
     assert all(u.startswith("data:") for u in fetched), fetched
     assert "169.254.169.254" in _pdftotext(response.content)
+
+
+def test_clerk_sees_receipt_link_after_acting_on_the_page(users):
+    app = submit(users["applicant"])
+    clerk = _client(users["clerk_jiayu"])
+    response = clerk.post(f"/applications/{app.pk}/act/", {"action": "window_accept"}, follow=True)
+    assert response.status_code == 200
+    receipt = Receipt.objects.get(application=app)
+    text = response.content.decode()
+    assert 'id="hall-receipts"' in text
+    assert f"/hall/receipts/{receipt.number}/" in text
+    assert f"/hall/receipts/{receipt.number}.pdf" in text
+    # a planner sees the application but not its receipts (they carry the query code)
+    planner_page = _client(users["planner"]).get(f"/applications/{app.pk}/").content.decode()
+    assert receipt.number not in planner_page
