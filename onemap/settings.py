@@ -380,5 +380,8 @@ ONEMAP_RANKING_MIN_SAMPLE = int(os.environ.get("ONEMAP_RANKING_MIN_SAMPLE", "5")
 # Public pages (no login): requests per client address per minute, counted in the database.
 ONEMAP_PUBLIC_QUERY_PER_MINUTE = int(os.environ.get("ONEMAP_PUBLIC_QUERY_PER_MINUTE", "10"))
 ONEMAP_PUBLIC_PAGE_PER_MINUTE = int(os.environ.get("ONEMAP_PUBLIC_PAGE_PER_MINUTE", "60"))
+# Receipts' query codes are HMAC-derived under this key from a salt kept in the database, so they can be
+# reprinted but not read from a database dump; empty = a key derived from SECRET_KEY (hall/services/receipts.py).
+ONEMAP_QUERY_CODE_KEY = os.environ.get("ONEMAP_QUERY_CODE_KEY", "")
 # The rating tag set in force (versioned: the rules change it centrally; docs/public-side.md).
 ONEMAP_RATING_TAG_SET = "2026.1"
