@@ -196,3 +196,25 @@ def test_logged_in_users_get_the_same_public_answer(users, client_as):
         text = client_as(name).post("/query/", {"number": app.reference, "code": code}).content.decode()
         assert 'id="query-result"' in text
         assert "applicant" not in text.split('id="query-result"')[1].split("</section>")[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rate_limit_counts_across_connections():
+    """Workers share the count: hits from several connections at once land in one row, none lost."""
+    import threading
+
+    from django.db import connection
+
+    def hit() -> None:
+        try:
+            for _ in range(5):
+                rate_limit_hit(scope="threads", address="198.51.100.7", limit=1000, per_seconds=86400)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=hit) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert list(RateBucket.objects.filter(key__startswith="threads:").values_list("hits", flat=True)) == [30]
