@@ -3,10 +3,12 @@ personal data, the rate limits (per address, in the database), hostile inputs ne
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from unittest import mock
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.test import Client
@@ -25,6 +27,8 @@ PHONE = "13987654321"
 TITLE = "欧阳振华家宅基地翻建"
 REVIEW_COMMENT = "审查意见：北侧邻里纠纷尚未调处"
 RETURN_REASON = "身份证号码与户口簿不一致"
+# Rate-limit tests start just after a minute begins, so their hits fall in one counting window.
+MINUTE_START = dt.datetime(2026, 12, 3, 2, 0, 1, tzinfo=dt.UTC)
 
 
 def _anon(address: str = "10.1.2.3") -> Client:
@@ -130,6 +134,7 @@ def test_no_personal_data_names_or_comments(users, seeded):
     assert "County" in text
 
 
+@time_machine.travel(MINUTE_START, tick=True)
 def test_query_rate_limited_per_address(users, settings):
     settings.ONEMAP_PUBLIC_QUERY_PER_MINUTE = 3
     client = _anon("10.7.7.7")
@@ -145,6 +150,7 @@ def test_query_rate_limited_per_address(users, settings):
     assert not RateBucket.objects.filter(key__contains="10.7.7.7").exists()
 
 
+@time_machine.travel(MINUTE_START, tick=True)
 def test_page_rate_limited(users, settings):
     settings.ONEMAP_PUBLIC_PAGE_PER_MINUTE = 2
     client = _anon("10.8.8.8")
@@ -154,6 +160,7 @@ def test_page_rate_limited(users, settings):
     assert _anon("10.8.8.9").get("/query/").status_code == 200
 
 
+@time_machine.travel(MINUTE_START, tick=True)
 def test_rate_limit_hit_counts_in_one_row(db):
     for _ in range(5):
         rate_limit_hit(scope="t", address="192.0.2.1", limit=10)
