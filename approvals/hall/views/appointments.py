@@ -89,6 +89,8 @@ def appointments_page(request: HttpRequest) -> HttpResponse:
         "kinds": ApplicationKind.objects.filter(active=True),
         "staff": services.is_staff_member(request.user),
         "mine": selectors.appointments_of(applicant=request.user)[:50],
+        "held": set(selectors.appointments_of(applicant=request.user).filter(state=AppointmentState.BOOKED, slot__date=day)
+                    .values_list("slot_id", flat=True)),
         "now": now, "BOOKED": AppointmentState.BOOKED,
     })
 
