@@ -246,3 +246,27 @@ def test_clerk_sees_receipt_link_after_acting_on_the_page(users):
     # a planner sees the application but not its receipts (they carry the query code)
     planner_page = _client(users["planner"]).get(f"/applications/{app.pk}/").content.decode()
     assert receipt.number not in planner_page
+
+
+def test_pdf_renderer_refuses_every_url_but_data(monkeypatch, tmp_path):
+    """Even markup that names files and hosts (were a template ever to let some through) loads nothing."""
+    import urllib.request
+
+    from approvals.hall.views.query import pdf_render
+
+    opened: list[str] = []
+    original = urllib.request.OpenerDirector.open
+
+    def spy(self, url, *args, **kwargs):
+        opened.append(url if isinstance(url, str) else url.full_url)
+        return original(self, url, *args, **kwargs)
+
+    monkeypatch.setattr(urllib.request.OpenerDirector, "open", spy)
+    secret = tmp_path / "secret.css"
+    secret.write_text("body { background: red }")
+    html = (f'<link rel="stylesheet" href="file://{secret}"><img src="file:///etc/hostname">'
+            '<img src="http://127.0.0.1:9/x.png"><p style="background: url(https://example.invalid/a.png)">受理回执</p>'
+            '<img src="data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciIHdpZHRoPSIxIiBoZWlnaHQ9IjEiLz4=">')
+    pdf = pdf_render(html)
+    assert pdf.startswith(b"%PDF-")
+    assert all(u.startswith("data:") for u in opened), opened
