@@ -36,14 +36,14 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR")
 
 
-def _refusal(request: HttpRequest, exc: Exception, *, title: str | None = None) -> HttpResponse:
+def _refusal(request: HttpRequest, exc: Exception, *, title: str | None = None, template: str = "maps/message.html") -> HttpResponse:
     """The message page for a refused action, with the status its error maps to."""
     if isinstance(exc, NotPermitted):
-        return render(request, "maps/message.html", {"title": _("Not permitted"), "message": str(exc)}, status=403)
+        return render(request, template, {"title": _("Not permitted"), "message": str(exc)}, status=403)
     if isinstance(exc, StateConflict):
-        return render(request, "maps/message.html", {"title": title or _("Not applied"), "message": str(exc)}, status=409)
+        return render(request, template, {"title": title or _("Not applied"), "message": str(exc)}, status=409)
     assert isinstance(exc, ValidationError)
-    return render(request, "maps/message.html", {"title": title or _("Not applied"), "errors_list": exc.messages}, status=400)
+    return render(request, template, {"title": title or _("Not applied"), "errors_list": exc.messages}, status=400)
 
 
 def _too_many(request: HttpRequest) -> HttpResponse:
@@ -127,20 +127,22 @@ def kiosk_rate(request: HttpRequest) -> HttpResponse:
     window = paired_window(request)
     if window is None:
         return render(request, "hall/kiosk_pair.html", {"error": _("This tablet is not paired with a window.")}, status=403)
+    # the tablet's own message page: no site navigation, a way back to the waiting screen
+    kiosk_page = "hall/kiosk_message.html"
     event_id = _posted_int(request.POST.get("event"))
     if event_id is None:
-        return _refusal(request, ValidationError(_("Which service? (event)")))
+        return _refusal(request, ValidationError(_("Which service? (event)")), template=kiosk_page)
     event = ServiceEvent.objects.filter(pk=event_id, window=window).first()
     if event is None or event.kiosk_asked_at is None:
-        raise Http404(_("No such service at this window."))
+        return render(request, kiosk_page, {"title": _("Rating not recorded"), "message": _("No such service at this window.")}, status=404)
     if not services.kiosk_asked_is_fresh(event):
-        return _refusal(request, StateConflict(_("This service is no longer waiting for a rating.")))
+        return _refusal(request, StateConflict(_("This service is no longer waiting for a rating.")), template=kiosk_page)
     try:
         services.rating_give(event=event, stars=request.POST.get("stars", ""), tags=request.POST.getlist("tags"),
                              comment=request.POST.get("comment", ""), channel=RatingChannel.KIOSK,
                              by=request.user if request.user.is_authenticated else None, ip=client_ip(request))
     except (NotPermitted, StateConflict, ValidationError) as exc:
-        return _refusal(request, exc, title=_("Rating not recorded"))
+        return _refusal(request, exc, title=_("Rating not recorded"), template=kiosk_page)
     return render(request, "hall/kiosk_thanks.html", {"window": window})
 
 
