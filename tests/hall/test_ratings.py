@@ -463,3 +463,33 @@ def test_hall_home_links(users, client_as):
     public = english(Client()).get("/hall/")
     assert b'href="/hall/windows/jiayu-land/"' in public.content
     assert b"hall-my-window-link" not in public.content
+
+
+@pytest.mark.django_db
+def test_rating_pages_answer_with_the_policy(users, accepted, client_as):
+    """No inline script, style or handler on any ratings page (tests/maps/test_csp.py's check)."""
+    from tests.maps.test_csp import assert_policy
+
+    app, event = accepted
+    rating_event = event_at("clerk_jiayu", users=users)
+    svc.rating_give(event=rating_event, stars=1, tags=["attitude"], comment='<img src=x onerror=alert(1)>', channel=RatingChannel.KIOSK)
+    kiosk = english(Client())
+    pages = [(kiosk, "/hall/kiosk/")]
+    kiosk_paired = paired_kiosk()
+    svc.service_done(event=event, by=users["clerk_jiayu"])
+    pages += [(kiosk_paired, "/hall/kiosk/"), (english(Client()), "/hall/windows/jiayu-land/")]
+    head = client_as("head_jiayu")
+    pages += [(head, "/hall/window/"), (head, "/hall/windows/jiayu-land/staff/"), (head, "/hall/"), (head, f"/applications/{app.pk}/")]
+    visitor = english(Client())
+    session = visitor.session
+    session[GRANTS] = {str(app.pk): time.time() + 600}
+    session.save()
+    pages.append((visitor, f"/hall/rate/{event.pk}/"))
+    for client, url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert_policy(response, url)
+        assert b"<img src=x" not in response.content, url
+    thanks = kiosk_paired.post("/hall/kiosk/rate/", {"event": event.pk, "stars": "5"})
+    assert_policy(thanks, "/hall/kiosk/rate/")
+    assert b"&lt;img src=x onerror=alert(1)&gt;" in head.get("/hall/windows/jiayu-land/staff/").content
