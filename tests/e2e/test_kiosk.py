@@ -119,3 +119,31 @@ def test_kiosk_on_a_phone(browser: Browser, live_server, onemap, users):
         page.screenshot(path=str(ARTIFACTS / "kiosk-phone.png"), full_page=True)
         context.close()
     assert problems == []
+
+
+def test_board_and_my_window_on_a_phone(browser: Browser, live_server, onemap, users):
+    """The public board (no login) and the head's "My window" with a bad rating's follow-up, at
+    390×844 without sideways scrolling; the head records the verification from the phone."""
+    from approvals.hall.services.ratings import consultation_record, rating_give
+
+    for stars in (5, 4, 1):
+        event = consultation_record(by=users["clerk_jiayu"])
+        rating_give(event=event, stars=stars, tags=["attitude"], comment="窗口排队时间太长，希望增开窗口" if stars == 1 else "", channel="kiosk")
+    context, page, problems = guarded_context(browser, live_server, viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    try:
+        page.goto("/hall/windows/jiayu-land/")
+        expect(page.locator("#officer-JY0102")).to_contain_text("3.33")
+        expect(page.locator("#satisfaction-year")).to_contain_text("66.7 %")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        page.screenshot(path=str(ARTIFACTS / "board-phone.png"), full_page=True)
+        login(page, "head_jiayu", DEMO_PASSWORD)
+        page.goto("/hall/window/")
+        expect(page.locator("#follow-ups article")).to_have_count(1)
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        page.locator("#follow-ups textarea").fill("经核实，高峰期排队超过 40 分钟，情况属实。")
+        page.locator("#follow-ups button[type=submit]").tap()
+        expect(page.locator("#follow-ups article")).to_contain_text("经核实")
+        page.screenshot(path=str(ARTIFACTS / "my-window-phone.png"), full_page=True)
+    finally:
+        context.close()
+    assert problems == []

@@ -448,6 +448,7 @@ def test_service_done_and_follow_up_pages_deny(users, client_as, accepted):
     page = head.get("/hall/window/")
     assert f'id="follow-up-{case.pk}"'.encode() in page.content
     assert b"working days left" in page.content
+    assert f'action="/hall/follow-ups/{case.pk}/rectify/"'.encode() in page.content  # the form for the next step
     assert head.post(f"/hall/follow-ups/{case.pk}/rectify/", {"text": "整改"}).status_code == 302
     assert head.post(f"/hall/follow-ups/{case.pk}/reply/", {"text": "已回复"}).status_code == 302
     case.refresh_from_db()
