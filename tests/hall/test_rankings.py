@@ -199,3 +199,11 @@ def test_the_public_page_is_rate_limited(users, client, settings):
 
 def test_only_get(users, client):
     assert client.post(reverse("hall-rankings")).status_code == 405
+
+
+def test_the_page_renders_in_the_default_language(data, client):
+    client.cookies["django_language"] = "zh-hans"
+    response = client.get(reverse("hall-rankings"), {"period": "year"})
+    assert response.status_code == 200
+    assert "<svg" in response.content.decode()
+    assert client.get(reverse("hall-home")).status_code == 200
