@@ -432,3 +432,14 @@ def test_demo_round_over_last_month(users, windows):
     outcomes = list(round_.calls.order_by("id").values_list("outcome", "stars", "follow_up"))
     assert outcomes == [("reached", 5, False), ("no_answer", None, False), ("reached", 2, True), ("reached", 4, False)]
     assert load_callbacks_demo(today=day) == 0  # idempotent
+
+
+@pytest.mark.parametrize(("who", "surveys", "results"), [
+    ("caller_hubei", True, False), ("head_jiayu", False, True), ("clerk_xianning", False, True), ("clerk_jiayu", False, False),
+    ("applicant", False, False), ("planner", False, False), ("admin", True, False),
+])
+def test_hall_home_links_by_role(users, client_as, who, surveys, results):
+    home = client_as(who).get(reverse("hall-home")).content.decode()
+    assert ('id="hall-callbacks-link"' in home) is surveys
+    assert ('id="hall-callback-results-link"' in home) is results
+    assert 'id="hall-rankings-link"' in home
