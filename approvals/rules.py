@@ -76,7 +76,8 @@ def is_administrator(user, obj=None) -> bool:
 
 
 rules.add_perm("approvals.view_application", can_see)
-rules.add_perm("approvals.correct_application", is_own)
+# The agent carries the case for its applicant (who may have no password): corrections too.
+rules.add_perm("approvals.correct_application", is_own | (is_agent & is_window_clerk))
 rules.add_perm("approvals.window_check", is_window_clerk & ~is_agent)
 rules.add_perm("approvals.review_step", is_step_reviewer & ~is_agent)
 # The applicant's own documents, or those the agent collected on a home visit (上门收取).

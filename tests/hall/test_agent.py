@@ -220,3 +220,18 @@ def test_hostile_agent_inputs_are_400(users, client_as, extra):
     assert "<script>alert(1)" not in response.content.decode()
     assert not Application.objects.exists()
     assert not get_user_model().objects.filter(username__startswith=LIGHT_PREFIX).exists()
+
+
+def test_the_agent_corrects_a_returned_case(users, client_as):
+    from approvals.services import application_resubmit, window_return
+
+    light = applicant_for_agent(by=users["clerk_jiayu2"], name="赵大妈", phone="13600003333")
+    app = _agent_submit(users, applicant=light)
+    window_return(application=app, by=users["clerk_jiayu"], reasons=["缺少身份证复印件"])
+    page = client_as("clerk_jiayu2").get(f"/applications/{app.pk}/").content.decode()
+    assert 'id="applicant-actions"' in page
+    with pytest.raises(NotPermitted):  # another clerk does not correct other people's cases
+        application_resubmit(application=app, by=users["clerk_jiayu"], title="改")
+    application_resubmit(application=app, by=users["clerk_jiayu2"], title="补正后")
+    app.refresh_from_db()
+    assert (app.status, app.title, app.applicant) == (ApplicationStatus.SUBMITTED, "补正后", light)
