@@ -8,9 +8,12 @@ from collections import Counter
 
 import pytest
 
-from approvals.hall.models import ServiceEvent
+from approvals.hall.models import Appointment, Callback, FollowUpCase, Rating, Receipt, ServiceEvent
 from approvals.models import Application
 from data.demo_cases import load_cases
+from data.hall_demo_appointments import load_appointments_demo
+from data.hall_demo_callbacks import load_callbacks_demo
+from data.hall_demo_ratings import load_ratings_demo
 
 pytestmark = pytest.mark.django_db
 
@@ -28,4 +31,18 @@ def test_demo_cases_cover_every_stage_and_load_once(users):
     assert ServiceEvent.objects.filter(kind="acceptance").count() == accepted
     assert ServiceEvent.objects.filter(kind="return").count() == 2
     assert set(ServiceEvent.objects.values_list("window__code", flat=True)) == {"jiayu-land"}
+    # Each window action issued its receipt (a return notice for a return).
+    assert Receipt.objects.count() == ServiceEvent.objects.filter(kind__in=["acceptance", "return"]).count()
     assert load_cases(today=dt.date(2026, 12, 3)) == 0
+
+
+def test_the_public_side_demo_has_ratings_follow_ups_call_backs_and_appointments(users):
+    load_cases()
+    ratings = load_ratings_demo()
+    assert ratings == Rating.objects.count() > 20
+    assert FollowUpCase.objects.filter(state="closed").exists() and FollowUpCase.objects.exclude(state="closed").exists()
+    assert load_callbacks_demo() == Callback.objects.count() >= 1
+    assert load_appointments_demo() > 0 and Appointment.objects.count() >= 5
+    assert Appointment.objects.filter(slot__extended=True).exists()
+    # A second load makes nothing.
+    assert (load_ratings_demo(), load_callbacks_demo(), load_appointments_demo()) == (0, 0, 0)

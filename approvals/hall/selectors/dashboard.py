@@ -20,9 +20,12 @@ from approvals.choices import DECIDED_STATUSES
 from approvals.clocks import application_clocks
 from approvals.hall.choices import SATISFIED_FROM
 from approvals.hall.models import Rating, Window
+from approvals.hall.selectors.callbacks import CallbackSummary, callback_outcomes
+from approvals.hall.selectors.scores import FollowUpRow, open_follow_ups
 from approvals.models import ApplicationKind, Membership
 from approvals.permissions import covered_divisions_q, visible_applications
 from approvals.workdays import WorkdayCalendar
+from parcels.models import Division
 
 
 @dataclass(frozen=True)
@@ -139,14 +142,28 @@ class HallFigures:
     by_officer: list[Satisfaction]
     processing: list[ProcessingChange]
     since: dt.date
+    follow_ups: list[FollowUpRow]
+    callbacks: CallbackSummary | None  # over the broadest division the user belongs to
+
+
+# Broadest first: a user with memberships at several levels is shown the call-backs of the widest.
+_BREADTH = {"nation": 0, "province": 1, "city": 2, "county": 3}
+
+
+def _broadest_division(user: AbstractBaseUser) -> Division | None:
+    divisions = [m.division for m in Membership.objects.filter(user=user).select_related("division")]
+    return min(divisions, key=lambda d: _BREADTH.get(d.level, 9), default=None)
 
 
 def hall_figures(*, user: AbstractBaseUser, now: dt.datetime | None = None) -> HallFigures:
-    """This year's satisfaction by window and officer, the last six months' trend, and processing
-    time over the last 90 days against the 90 before."""
+    """This year's satisfaction by window and officer, the last six months' trend, processing time
+    over the last 90 days against the 90 before, open follow-up cases and this year's call-backs."""
     now = now or timezone.now()
     year_start = timezone.localtime(now).replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    division = _broadest_division(user)
     return HallFigures(by_window=satisfaction_by_window(user=user, since=year_start),
                        by_month=satisfaction_by_month(user=user, now=now),
                        by_officer=satisfaction_by_officer(user=user, since=year_start),
-                       processing=processing_against_before(user=user, now=now), since=year_start.date())
+                       processing=processing_against_before(user=user, now=now), since=year_start.date(),
+                       follow_ups=open_follow_ups(user=user, now=now),
+                       callbacks=callback_outcomes(division=division, since=year_start) if division is not None else None)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-
 from tqdm import tqdm
 
 from data import demo
 from data.demo_cases import load_cases
+from data.hall_demo_appointments import load_appointments_demo
+from data.hall_demo_callbacks import load_callbacks_demo
+from data.hall_demo_ratings import load_ratings_demo
 from onemap.checks import demo_mode
 
 
@@ -28,6 +30,10 @@ class Command(BaseCommand):
         with tqdm(desc="demo cases", unit="case", disable=options["verbosity"] < 1) as bar:
             made = load_cases(progress=lambda _message: bar.update(1))
         self.stdout.write(f"cases: {made} new" if made else "cases: present, nothing to make")
+        # The public's side, made through its services after the cases that it rates and calls back.
+        self.stdout.write(f"ratings: {load_ratings_demo()} new")
+        self.stdout.write(f"call-backs: {load_callbacks_demo()} new")
+        self.stdout.write(f"appointments: {load_appointments_demo()} new")
         if not options["quiet_accounts"]:
             self.stdout.write(self.style.SUCCESS(f"Demo accounts (password: {demo.DEMO_PASSWORD}):"))
             for a in accounts:
