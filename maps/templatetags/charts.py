@@ -29,5 +29,5 @@ def bar_chart(rows: list[tuple[str, float]], *, title: str, unit: str = "", digi
 
 @register.inclusion_tag("maps/_bar_chart.html")
 def satisfaction_chart(rows, *, title: str, color: str = "#faad14") -> dict:
-    """Satisfaction rates (approvals.hall.selectors.dashboard.Satisfaction) as bars in %."""
+    """Satisfaction rates (approvals.hall.selectors.dashboard.UnitSatisfaction) as bars in %."""
     return bar_chart([(row.label, row.percent) for row in rows], title=title, unit="%", digits=1, color=color)

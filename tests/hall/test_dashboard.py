@@ -4,6 +4,7 @@ time against the period before, and who sees them."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -37,7 +38,7 @@ def test_satisfaction_by_window_month_and_officer(users):
     by_window = {s.label: s for s in figures.by_window}
     jiayu = by_window[label["jiayu-land"]]
     # 6 ratings this year at Jiayu: 5 5 4 2 3 1 → mean 3.33, satisfied (≥3) 4 of 6
-    assert (jiayu.count, jiayu.mean_stars, jiayu.percent) == (6, 3.33, 66.7)
+    assert (jiayu.count, jiayu.mean_stars, jiayu.percent) == (6, Decimal("3.33"), 66.7)
     assert by_window[label["xianning-land"]].percent == 100.0
     assert [(s.label, s.count, s.percent) for s in figures.by_month] == [("2026-10", 2, 50.0), ("2026-11", 5, 80.0)]
     assert [(s.label, s.count) for s in figures.by_officer] == [("李建国 (JY0102)", 4), ("张敏 (JY0103)", 2), ("陈志强 (XN0201)", 1)]

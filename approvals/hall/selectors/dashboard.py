@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -21,7 +21,7 @@ from approvals.clocks import application_clocks
 from approvals.hall.choices import SATISFIED_FROM
 from approvals.hall.models import Rating, Window
 from approvals.hall.selectors.callbacks import CallbackSummary, callback_outcomes
-from approvals.hall.selectors.scores import FollowUpRow, open_follow_ups
+from approvals.hall.selectors.scores import FollowUpRow, Satisfaction, Score, open_follow_ups
 from approvals.models import ApplicationKind, Membership
 from approvals.permissions import covered_divisions_q, visible_applications
 from approvals.workdays import WorkdayCalendar
@@ -29,17 +29,25 @@ from parcels.models import Division
 
 
 @dataclass(frozen=True)
-class Satisfaction:
-    """Ratings of one unit: how many, the mean stars and the share satisfied (≥ SATISFIED_FROM)."""
+class UnitSatisfaction:
+    """The ratings of one unit (window, month, officer): five-star score and satisfaction rate,
+    as the boards define them (selectors.scores)."""
 
     label: str
-    count: int
-    mean_stars: float
-    satisfied_rate: float  # 0–1
+    score: Score
+    satisfaction: Satisfaction
+
+    @property
+    def count(self) -> int:
+        return self.score.count
+
+    @property
+    def mean_stars(self) -> Decimal | None:
+        return self.score.mean
 
     @property
     def percent(self) -> float:
-        return round(self.satisfied_rate * 100, 1)
+        return float(self.satisfaction.percent or 0)
 
 
 @dataclass(frozen=True)
@@ -77,23 +85,22 @@ def windows_for(*, user: AbstractBaseUser) -> QuerySet[Window]:
     return Window.objects.filter(q).select_related("division")
 
 
-def _summary(label: str, row: dict) -> Satisfaction:
+def _summary(label: str, row: dict) -> UnitSatisfaction:
     count = row["n"] or 0
-    return Satisfaction(label=label, count=count, mean_stars=round(float(row["mean"] or 0), 2),
-                        satisfied_rate=(row["ok"] or 0) / count if count else 0.0)
+    return UnitSatisfaction(label=label, score=Score.of(row["total"], count), satisfaction=Satisfaction(satisfied=row["ok"] or 0, total=count))
 
 
-_AGG = {"n": Count("id"), "mean": Avg("stars"), "ok": Count("id", filter=Q(stars__gte=SATISFIED_FROM))}
+_AGG = {"n": Count("id"), "total": Sum("stars"), "ok": Count("id", filter=Q(stars__gte=SATISFIED_FROM))}
 
 
-def satisfaction_by_window(*, user: AbstractBaseUser, since: dt.datetime) -> list[Satisfaction]:
+def satisfaction_by_window(*, user: AbstractBaseUser, since: dt.datetime) -> list[UnitSatisfaction]:
     windows = {w.pk: w for w in windows_for(user=user)}
     rows = Rating.objects.filter(event__window__in=windows, at__gte=since).values("event__window").annotate(**_AGG).order_by()
     by_window = {r["event__window"]: r for r in rows}
-    return [_summary(f"{w.division.name} {w.label}", by_window.get(pk, {"n": 0, "mean": None, "ok": 0})) for pk, w in windows.items()]
+    return [_summary(f"{w.division.name} {w.label}", by_window.get(pk, {"n": 0, "total": None, "ok": 0})) for pk, w in windows.items()]
 
 
-def satisfaction_by_month(*, user: AbstractBaseUser, months: int = 6, now: dt.datetime | None = None) -> list[Satisfaction]:
+def satisfaction_by_month(*, user: AbstractBaseUser, months: int = 6, now: dt.datetime | None = None) -> list[UnitSatisfaction]:
     now = timezone.localtime(now or timezone.now())
     first = (now.replace(day=1, hour=0, minute=0, second=0, microsecond=0) - dt.timedelta(days=31 * (months - 1))).replace(day=1)
     rows = (Rating.objects.filter(event__window__in=windows_for(user=user), at__gte=first)
@@ -102,7 +109,7 @@ def satisfaction_by_month(*, user: AbstractBaseUser, months: int = 6, now: dt.da
             for r in rows]
 
 
-def satisfaction_by_officer(*, user: AbstractBaseUser, since: dt.datetime) -> list[Satisfaction]:
+def satisfaction_by_officer(*, user: AbstractBaseUser, since: dt.datetime) -> list[UnitSatisfaction]:
     rows = (Rating.objects.filter(event__window__in=windows_for(user=user), event__officer__isnull=False, at__gte=since)
             .values("event__officer__display_name", "event__officer__staff_number").annotate(**_AGG)
             .order_by("event__officer__staff_number"))
@@ -137,9 +144,9 @@ def processing_against_before(*, user: AbstractBaseUser, days: int = 90, now: dt
 class HallFigures:
     """Everything the dashboard shows of the public side, for one user."""
 
-    by_window: list[Satisfaction]
-    by_month: list[Satisfaction]
-    by_officer: list[Satisfaction]
+    by_window: list[UnitSatisfaction]
+    by_month: list[UnitSatisfaction]
+    by_officer: list[UnitSatisfaction]
     processing: list[ProcessingChange]
     since: dt.date
     follow_ups: list[FollowUpRow]
