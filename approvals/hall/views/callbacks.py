@@ -23,17 +23,12 @@ from approvals.hall.selectors import callbacks as selectors
 from approvals.hall.services import callbacks as services
 from approvals.hall.services.callbacks import SUGGESTIONS_MAX
 from approvals.hall.views import rankings
+from approvals.hall.views.common import refused
+from onemap.http import client_ip
 
 SEED_MAX = 2**63 - 1
 
 
-def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
-
-
-def _refused(request: HttpRequest, *, status: int, message: str | None = None, errors: list[str] | None = None) -> HttpResponse:
-    title = {403: _("Not allowed"), 404: _("Not found")}.get(status, _("Not applied"))
-    return render(request, "maps/message.html", {"title": title, "message": message, "errors_list": errors}, status=status)
 
 
 class DrawForm(forms.Form):
@@ -43,7 +38,7 @@ class DrawForm(forms.Form):
     period_end = forms.DateField(label=gettext_lazy("Finished until"), widget=forms.DateInput(attrs={"type": "date"}))
     share = forms.DecimalField(label=gettext_lazy("Share per window (0–1)"), required=False, max_digits=4, decimal_places=3,
                                min_value=Decimal("0.001"), max_value=Decimal("1"),
-                               help_text=gettext_lazy("e.g. 0.1 draws 10 % of each window's finished cases, at least one"))
+                               help_text=gettext_lazy("e.g. 0.1 draws one in ten of each window's finished cases, at least one"))
     per_window = forms.IntegerField(label=gettext_lazy("Or a number per window"), required=False, min_value=1, max_value=10000)
     seed = forms.IntegerField(label=gettext_lazy("Random seed (optional)"), required=False, min_value=0, max_value=SEED_MAX,
                               help_text=gettext_lazy("The same seed over the same cases draws the same calls."))
@@ -82,7 +77,7 @@ def callback_rounds(request: HttpRequest) -> HttpResponse:
     """The caller's rounds and the form to draw a new one."""
     divisions = selectors.caller_divisions(request.user)
     if not divisions:
-        return _refused(request, status=403, message=_("The call-back surveys are for call-back surveyors."))
+        return refused(request, status=403, message=_("The call-back surveys are for call-back surveyors."))
     form = _draw_form(request, request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
@@ -94,9 +89,9 @@ def callback_rounds(request: HttpRequest) -> HttpResponse:
             try:
                 round_ = services.callback_round_draw(
                     division=division, name=name, period_start=data["period_start"], period_end=data["period_end"],
-                    share=data["share"], per_window=data["per_window"], seed=data["seed"], by=request.user, ip=_ip(request))
+                    share=data["share"], per_window=data["per_window"], seed=data["seed"], by=request.user, ip=client_ip(request))
             except NotPermitted as exc:
-                return _refused(request, status=403, message=str(exc))
+                return refused(request, status=403, message=str(exc))
             except ValidationError as exc:
                 for message in exc.messages:
                     form.add_error(None, message)
@@ -110,7 +105,7 @@ def callback_rounds(request: HttpRequest) -> HttpResponse:
 def callback_round(request: HttpRequest, pk: int) -> HttpResponse:
     """One round's calls: masked numbers, the caller's revealed ones, record forms."""
     if not selectors.caller_divisions(request.user):
-        return _refused(request, status=403, message=_("The call-back surveys are for call-back surveyors."))
+        return refused(request, status=403, message=_("The call-back surveys are for call-back surveyors."))
     round_ = selectors.round_get(user=request.user, pk=pk)
     return _round_page(request, round_)
 
@@ -134,9 +129,9 @@ def _call(request: HttpRequest, pk: int, call_pk: int) -> tuple[object, Callback
 def callback_reveal(request: HttpRequest, pk: int, call_pk: int) -> HttpResponse:
     round_, call = _call(request, pk, call_pk)
     try:
-        services.callback_reveal_phone(call=call, by=request.user, ip=_ip(request))
+        services.callback_reveal_phone(call=call, by=request.user, ip=client_ip(request))
     except NotPermitted as exc:
-        return _refused(request, status=403, message=str(exc))
+        return refused(request, status=403, message=str(exc))
     return redirect(f"{_round_path(round_.pk)}#call-{call.pk}")
 
 
@@ -151,16 +146,16 @@ def callback_record(request: HttpRequest, pk: int, call_pk: int) -> HttpResponse
     form = RecordForm(request.POST)
     if not form.is_valid():
         if not services.is_caller_for(request.user, round_.division):
-            return _refused(request, status=403, message=_("Only a call-back surveyor of this area may record calls."))
+            return refused(request, status=403, message=_("Only a call-back surveyor of this area may record calls."))
         return _round_page(request, round_, status=400, form_for=call.pk, form=form)
     data = form.cleaned_data
     try:
         services.callback_record(call=call, by=request.user, outcome=data["outcome"], stars=data["stars"],
-                                 suggestions=data["suggestions"], follow_up=data["follow_up"], ip=_ip(request))
+                                 suggestions=data["suggestions"], follow_up=data["follow_up"], ip=client_ip(request))
     except NotPermitted as exc:
-        return _refused(request, status=403, message=str(exc))
+        return refused(request, status=403, message=str(exc))
     except StateConflict as exc:
-        return _refused(request, status=409, message=str(exc))
+        return refused(request, status=409, message=str(exc))
     except ValidationError as exc:
         for message in exc.messages:
             form.add_error(None, message)
@@ -174,7 +169,7 @@ def callback_results(request: HttpRequest) -> HttpResponse:
     """A window head's call-back results for their window(s): no numbers, no names."""
     window_ids = selectors.headed_windows(request.user)
     if not window_ids:
-        return _refused(request, status=403, message=_("The call-back results are for the heads of windows."))
+        return refused(request, status=403, message=_("The call-back results are for the heads of windows."))
     return render(request, "hall/callback_results.html", {"calls": selectors.head_results(window_ids=window_ids)[:500]})
 
 
