@@ -40,6 +40,7 @@ from maps.forms import (
     ResubmitForm,
     SiteForm,
 )
+from onemap.http import client_ip
 from parcels.exceptions import SpatialInputError
 from parcels.limits import SiteTooLarge, check_site_size
 from parcels.models import LayerVersion
@@ -50,9 +51,6 @@ from parcels.services import layer_import_file
 SITE_INPUT_ID = "id_site_geojson"
 AREA_OUTPUT_ID = "site-area"
 
-
-def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 def _draw_map(*, visible: tuple[str, ...]) -> builders.MapParts:
@@ -178,6 +176,7 @@ def _detail_context(request: HttpRequest, application) -> dict:
     # staff see the other applications around the site; an applicant sees only their own
     show_others = application.applicant_id != user.pk
     nearby = approval_selectors.nearby_applications(user=user, application=application) if show_others else []
+    holders_visible = approval_selectors.right_holders_visible(user=user, application=application)
     return {
         "application": application,
         "row": row,
@@ -200,7 +199,9 @@ def _detail_context(request: HttpRequest, application) -> dict:
         "can_rerun": allowed(user, "approvals.rerun_overlap", application),
         "can_view_documents": allowed(user, "approvals.view_documents", application),
         "show_others": show_others,
-        "show_right_holders": approval_selectors.right_holders_visible(user=user, application=application),
+        "show_right_holders": holders_visible,
+        # The applicant's phone: personal data, for the applicant and the staff acting on that land.
+        "show_contact": application.applicant_id == user.pk or holders_visible,
         "stale": report is not None and approval_selectors.report_is_stale(report),
         "reasons_form": ReasonsForm(),
         "decision_form": DecisionForm(),

@@ -235,3 +235,15 @@ def test_the_agent_corrects_a_returned_case(users, client_as):
     application_resubmit(application=app, by=users["clerk_jiayu2"], title="补正后")
     app.refresh_from_db()
     assert (app.status, app.title, app.applicant) == (ApplicationStatus.SUBMITTED, "补正后", light)
+
+
+@pytest.mark.parametrize(("username", "sees"), [
+    # reviewer_xianning: the case has not reached the city, so the page is 404 to them
+    ("applicant", True), ("clerk_jiayu", True), ("reviewer_jiayu", True), ("reviewer_xianning", False),
+    ("planner", False), ("dept_jiayu", False), ("caller_hubei", False), ("reviewer_chibi", False),
+])
+def test_contact_phone_only_to_the_applicant_and_staff_acting_on_the_land(users, client_as, username, sees):
+    app = window_accept(application=submit(users["applicant"], contact_phone="13912345678"), by=users["clerk_jiayu"])
+    response = client_as(username).get(f"/applications/{app.pk}/")
+    assert response.status_code in (200, 404)
+    assert (b"13912345678" in response.content) is sees

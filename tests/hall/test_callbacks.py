@@ -418,19 +418,20 @@ def test_hostile_record_input_is_4xx_never_500(users, windows, client_as):
     assert "&lt;script&gt;" in page
 
 
-def test_demo_round_over_last_month(users, windows):
+def test_demo_round_over_the_last_three_months(users, windows):
     from data.hall_demo_callbacks import DEMO_SEED, load_callbacks_demo
 
     day = dt.date(2026, 12, 3)
-    assert load_callbacks_demo(today=day) == 0  # nothing finished last month: no round
-    for i, person in enumerate(people(5)):
-        finished_fast(person, window=windows["jiayu-land"], decided=dt.date(2026, 11, 3 + i), phone=f"1390000000{i}")
+    assert load_callbacks_demo(today=day) == 0  # nothing finished in the last three months: no round
+    for i, person in enumerate(people(9)):
+        finished_fast(person, window=windows["jiayu-land"], decided=dt.date(2026, 9 + i % 3, 3 + i), phone=f"1390000000{i}")
     finished_fast(people(1, "december")[0], window=windows["jiayu-land"], decided=day)
-    assert load_callbacks_demo(today=day) == 4
+    finished_fast(people(1, "august")[0], window=windows["jiayu-land"], decided=dt.date(2026, 8, 31))
+    assert load_callbacks_demo(today=day) == 8  # 8 per window of the 9 finished Sep–Nov
     round_ = CallbackRound.objects.get(seed=DEMO_SEED)
-    assert (round_.period_start, round_.period_end) == (dt.date(2026, 11, 1), dt.date(2026, 11, 30))
+    assert (round_.period_start, round_.period_end) == (dt.date(2026, 9, 1), dt.date(2026, 11, 30))
     outcomes = list(round_.calls.order_by("id").values_list("outcome", "stars", "follow_up"))
-    assert outcomes == [("reached", 5, False), ("no_answer", None, False), ("reached", 2, True), ("reached", 4, False)]
+    assert outcomes == [("reached", 5, False), ("no_answer", None, False), ("reached", 2, True), ("reached", 4, False)] + [("pending", None, False)] * 4
     assert load_callbacks_demo(today=day) == 0  # idempotent
 
 

@@ -14,38 +14,20 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from approvals.exceptions import NotPermitted, StateConflict
 from approvals.hall.choices import AppointmentState
 from approvals.hall.models import Appointment, Slot
 from approvals.hall.selectors import appointments as selectors
 from approvals.hall.services import appointments as services
+from approvals.hall.views.common import refused, run
 from approvals.models import ApplicationKind
 from approvals.permissions import visible_applications
+from onemap.http import client_ip
 
 # How far ahead the applicant's day picker and the clerk's date field reach.
 DAYS_AHEAD = services.MAX_DAYS_AHEAD
 
 
-def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
-
-def _refused(request: HttpRequest, *, status: int, message: str | None = None, errors: list[str] | None = None) -> HttpResponse:
-    title = {403: _("Not allowed"), 404: _("Not found")}.get(status, _("Not applied"))
-    return render(request, "maps/message.html", {"title": title, "message": message, "errors_list": errors}, status=status)
-
-
-def _run(request: HttpRequest, action) -> HttpResponse | None:
-    """Runs one service call; maps its refusals to 403 / 409 / 400, else returns None."""
-    try:
-        action()
-    except NotPermitted as exc:
-        return _refused(request, status=403, message=str(exc))
-    except StateConflict as exc:
-        return _refused(request, status=409, message=str(exc))
-    except ValidationError as exc:
-        return _refused(request, status=400, errors=exc.messages)
-    return None
 
 
 def _parse_day(raw: str | None, *, default: dt.date) -> dt.date:
@@ -75,13 +57,13 @@ def appointments_page(request: HttpRequest) -> HttpResponse:
     code = request.GET.get("window", "")
     window = next((w for w in windows if w.code == code), None) if code else (windows[0] if windows else None)
     if code and window is None:
-        return _refused(request, status=404, message=_("No open window has this code."))
+        return refused(request, status=404, message=_("No open window has this code."))
     today = services.local_today()
     days = selectors.bookable_days(window=window, from_day=today) if window else []
     try:
         day = _parse_day(request.GET.get("date"), default=days[0] if days else today)
     except ValueError:
-        return _refused(request, status=400, message=_("The date must be a day in the form 2026-12-31, within a year from today."))
+        return refused(request, status=400, message=_("The date must be a day in the form 2026-12-31, within a year from today."))
     now = dt.datetime.now(tz=services.TZ)
     slots = [(s, services.slot_starts_at(s) > now) for s in selectors.slots_for(window=window, day=day)] if window else []
     return render(request, "hall/appointments.html", {
@@ -101,20 +83,20 @@ def appointment_book(request: HttpRequest) -> HttpResponse:
     slot_id, window_code = _int(request.POST.get("slot")), request.POST.get("window", "")
     slot = Slot.objects.select_related("window").filter(pk=slot_id, window__code=window_code).first() if slot_id else None
     if slot is None:
-        return _refused(request, status=400, message=_("Choose one of the window's slots."))
+        return refused(request, status=400, message=_("Choose one of the window's slots."))
     kind = None
     if request.POST.get("kind"):
         kind = ApplicationKind.objects.filter(pk=request.POST["kind"][:32]).first()
         if kind is None:
-            return _refused(request, status=400, message=_("Unknown kind of application."))
+            return refused(request, status=400, message=_("Unknown kind of application."))
     note = request.POST.get("note", "")
     result: dict = {}
 
     def book() -> None:
-        result["appointment"] = services.appointment_book(slot=slot, applicant=request.user, kind=kind, note=note, ip=_ip(request))
+        result["appointment"] = services.appointment_book(slot=slot, applicant=request.user, kind=kind, note=note, ip=client_ip(request))
 
-    if (refused := _run(request, book)) is not None:
-        return refused
+    if (answer := run(request, book)) is not None:
+        return answer
     messages.success(request, _("Booked: %(window)s, %(day)s %(start)s–%(end)s.") % {
         "window": slot.window.label, "day": slot.date.isoformat(), "start": slot.start.strftime("%H:%M"), "end": slot.end.strftime("%H:%M")})
     return redirect(f"{reverse('hall-appointments')}?window={slot.window.code}&date={slot.date.isoformat()}")
@@ -130,10 +112,10 @@ def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = _appointment(pk)
     # another person's booking answers like a missing one: ids are not a way to learn who booked
     if appointment is None or appointment.applicant_id != request.user.pk:
-        return _refused(request, status=404, message=_("No such appointment of yours."))
-    refused = _run(request, lambda: services.appointment_cancel(appointment=appointment, by=request.user, ip=_ip(request)))
-    if refused is not None:
-        return refused
+        return refused(request, status=404, message=_("No such appointment of yours."))
+    answer = run(request, lambda: services.appointment_cancel(appointment=appointment, by=request.user, ip=client_ip(request)))
+    if answer is not None:
+        return answer
     messages.success(request, _("Appointment cancelled; the place is free for others."))
     return redirect("hall-appointments")
 
@@ -144,18 +126,18 @@ def appointments_day(request: HttpRequest) -> HttpResponse:
     """The clerk's day: the appointments at their window(s), with state buttons and a link field."""
     windows = selectors.clerk_windows(request.user)
     if not windows:
-        return _refused(request, status=403, message=_("The day's appointments are for the window's clerks."))
+        return refused(request, status=403, message=_("The day's appointments are for the window's clerks."))
     code = request.GET.get("window", "")
     if code:
         chosen = [w for w in windows if w.code == code]
         if not chosen:
-            return _refused(request, status=403, message=_("You are not a clerk of this window."))
+            return refused(request, status=403, message=_("You are not a clerk of this window."))
     else:
         chosen = windows
     try:
         day = _parse_day(request.GET.get("date"), default=services.local_today())
     except ValueError:
-        return _refused(request, status=400, message=_("The date must be a day in the form 2026-12-31, within a year from today."))
+        return refused(request, status=400, message=_("The date must be a day in the form 2026-12-31, within a year from today."))
     return render(request, "hall/appointments_day.html", {
         "windows": windows, "window_code": code, "day": day,
         "previous": day - dt.timedelta(days=1), "next": day + dt.timedelta(days=1),
@@ -166,14 +148,14 @@ def appointments_day(request: HttpRequest) -> HttpResponse:
 
 def _clerk_act(request: HttpRequest, pk: int, act, *, done: str) -> HttpResponse:
     """One clerk action on appointment `pk`: 404 unknown, 403 not a clerk of its window, else `act`
-    (refusals mapped by _run) and back to that day's list."""
+    (refusals mapped by views.common.run) and back to that day's list."""
     appointment = _appointment(pk)
     if appointment is None:
-        return _refused(request, status=404, message=_("No such appointment."))
+        return refused(request, status=404, message=_("No such appointment."))
     if not services.is_window_clerk_of(request.user, appointment.slot.window):
-        return _refused(request, status=403, message=_("You are not a clerk of this window."))
-    if (refused := _run(request, lambda: act(appointment))) is not None:
-        return refused
+        return refused(request, status=403, message=_("You are not a clerk of this window."))
+    if (answer := run(request, lambda: act(appointment))) is not None:
+        return answer
     messages.success(request, done)
     return redirect(f"{reverse('hall-appointments-day')}?date={appointment.slot.date.isoformat()}")
 
@@ -182,7 +164,7 @@ def _clerk_act(request: HttpRequest, pk: int, act, *, done: str) -> HttpResponse
 @require_POST
 def appointment_mark(request: HttpRequest, pk: int) -> HttpResponse:
     state = request.POST.get("state", "")
-    return _clerk_act(request, pk, lambda a: services.appointment_mark(appointment=a, by=request.user, state=state, ip=_ip(request)),
+    return _clerk_act(request, pk, lambda a: services.appointment_mark(appointment=a, by=request.user, state=state, ip=client_ip(request)),
                       done=_("Appointment marked."))
 
 
@@ -195,7 +177,7 @@ def appointment_link(request: HttpRequest, pk: int) -> HttpResponse:
         application = visible_applications(request.user).filter(reference=reference).first() if reference else None
         if application is None:
             raise ValidationError(_("No application you can see has this reference."))
-        services.appointment_link(appointment=appointment, application=application, by=request.user, ip=_ip(request))
+        services.appointment_link(appointment=appointment, application=application, by=request.user, ip=client_ip(request))
 
     return _clerk_act(request, pk, link, done=_("Appointment linked to %(reference)s.") % {"reference": reference})
 

@@ -16,14 +16,15 @@ from approvals.hall.choices import SATISFIED_FROM
 from approvals.hall.models import Window
 from approvals.hall.selectors import scores
 from approvals.hall.services.ratelimit import rate_limit_hit
-from approvals.hall.views.ratings import _refusal, _too_many, client_ip
+from approvals.hall.views.common import refusal, too_many
+from onemap.http import client_ip
 
 
 @require_GET
 def board(request: HttpRequest, code: str) -> HttpResponse:
     """The public board: no comments, nothing about applicants."""
     if rate_limit_hit(scope="hall-board", address=client_ip(request), limit=settings.ONEMAP_PUBLIC_PAGE_PER_MINUTE):
-        return _too_many(request)
+        return too_many(request)
     window = get_object_or_404(Window.objects.select_related("division"), code=code, active=True)
     return render(request, "hall/board.html", {"board": scores.window_board(window=window), "staff_view": False,
                                                "can_see_staff": scores.can_see_staff_board(request.user, window),
@@ -35,7 +36,7 @@ def board(request: HttpRequest, code: str) -> HttpResponse:
 def board_staff(request: HttpRequest, code: str) -> HttpResponse:
     window = get_object_or_404(Window.objects.select_related("division"), code=code)
     if not scores.can_see_staff_board(request.user, window):
-        return _refusal(request, NotPermitted(_("This board is for the staff of the window and of the bureaus above it.")))
+        return refusal(request, NotPermitted(_("This board is for the staff of the window and of the bureaus above it.")))
     return render(request, "hall/board.html", {"board": scores.window_board(window=window), "staff_view": True,
                                                "comments": scores.window_comments(window=window),
                                                "satisfied_from": SATISFIED_FROM})

@@ -30,9 +30,10 @@ from approvals.choices import Level
 from approvals.hall.access import grant_query
 from approvals.hall.choices import ReceiptKind
 from approvals.hall.selectors.query import latest_receipt_number, public_case, query_find, receipt_code, receipt_get
-from approvals.hall.services.ratelimit import rate_limit_hit, retry_after
+from approvals.hall.services.ratelimit import rate_limit_hit
 from approvals.hall.services.receipts import CODE_LENGTH
-from maps.views.pages import client_ip
+from approvals.hall.views.common import too_many
+from onemap.http import client_ip
 
 
 class QueryForm(forms.Form):
@@ -42,12 +43,6 @@ class QueryForm(forms.Form):
                            widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}))
 
 
-def _too_many(request: HttpRequest) -> HttpResponse:
-    seconds = retry_after(per_seconds=60)
-    response = render(request, "hall/rate_limited.html", {"seconds": seconds}, status=429)
-    response["Retry-After"] = str(seconds)
-    return response
-
 
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -56,10 +51,10 @@ def public_query(request: HttpRequest) -> HttpResponse:
     address = client_ip(request)
     if request.method == "GET":
         if rate_limit_hit(scope="query-page", address=address, limit=settings.ONEMAP_PUBLIC_PAGE_PER_MINUTE):
-            return _too_many(request)
+            return too_many(request)
         return render(request, "hall/query.html", {"form": QueryForm(), "code_length": CODE_LENGTH})
     if rate_limit_hit(scope="query", address=address, limit=settings.ONEMAP_PUBLIC_QUERY_PER_MINUTE):
-        return _too_many(request)
+        return too_many(request)
     form = QueryForm(request.POST)
     if not form.is_valid():
         return render(request, "hall/query.html", {"form": form, "code_length": CODE_LENGTH}, status=400)

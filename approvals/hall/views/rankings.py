@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 
 from approvals.choices import Level
 from approvals.hall.selectors import rankings as selectors
-from approvals.hall.services.ratelimit import rate_limit_hit, retry_after
+from approvals.hall.views.common import rate_limited
 from maps.exports import export
 
 # A custom period reaches back this far at most (bounds the work of one request).
@@ -69,11 +69,9 @@ def _export(result: selectors.Rankings) -> HttpResponse:
 
 @require_GET
 def hall_rankings(request: HttpRequest) -> HttpResponse:
-    if rate_limit_hit(scope="hall-rankings", address=request.META.get("REMOTE_ADDR"), limit=settings.ONEMAP_PUBLIC_PAGE_PER_MINUTE):
-        response = render(request, "maps/message.html", {"title": _("Too many requests"),
-                                                          "message": _("Please wait a minute and try again.")}, status=429)
-        response["Retry-After"] = str(retry_after())
-        return response
+    limited = rate_limited(request, scope="hall-rankings", limit=settings.ONEMAP_PUBLIC_PAGE_PER_MINUTE)
+    if limited is not None:
+        return limited
     form = PeriodForm(request.GET or {"period": "month"})
     if not form.is_valid():
         return render(request, "hall/rankings.html", {"form": form}, status=400)

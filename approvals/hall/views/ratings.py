@@ -26,31 +26,15 @@ from approvals.hall.choices import RatingChannel, Stars
 from approvals.hall.models import FollowUpCase, Rating, ServiceEvent, Window
 from approvals.hall.selectors import scores
 from approvals.hall.services import ratings as services
-from approvals.hall.services.ratelimit import rate_limit_hit, retry_after
+from approvals.hall.services.ratelimit import rate_limit_hit
 from approvals.hall.tags import tag_choices
+from approvals.hall.views.common import refusal, too_many
+from onemap.http import client_ip
 
 KIOSK_SESSION_KEY = "hall_kiosk"
 
 
-def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
-
-def _refusal(request: HttpRequest, exc: Exception, *, title: str | None = None, template: str = "maps/message.html") -> HttpResponse:
-    """The message page for a refused action, with the status its error maps to."""
-    if isinstance(exc, NotPermitted):
-        return render(request, template, {"title": _("Not permitted"), "message": str(exc)}, status=403)
-    if isinstance(exc, StateConflict):
-        return render(request, template, {"title": title or _("Not applied"), "message": str(exc)}, status=409)
-    assert isinstance(exc, ValidationError)
-    return render(request, template, {"title": title or _("Not applied"), "errors_list": exc.messages}, status=400)
-
-
-def _too_many(request: HttpRequest) -> HttpResponse:
-    response = render(request, "maps/message.html", {"title": _("Too many requests"),
-                                                     "message": _("Please wait a minute and try again.")}, status=429)
-    response["Retry-After"] = str(retry_after())
-    return response
 
 
 def _posted_int(value: object) -> int | None:
@@ -82,7 +66,7 @@ def kiosk(request: HttpRequest) -> HttpResponse:
     """GET: the tablet's screen (or the pairing form). POST: pair with the head's key."""
     if request.method == "POST":
         if rate_limit_hit(scope="hall-kiosk-pair", address=client_ip(request), limit=settings.ONEMAP_PUBLIC_QUERY_PER_MINUTE):
-            return _too_many(request)
+            return too_many(request)
         window = services.kiosk_window_for_key(request.POST.get("key", ""))
         if window is None:
             return render(request, "hall/kiosk_pair.html", {"error": _("This key does not pair a window. Ask the window's head for a new one.")}, status=400)
@@ -131,18 +115,18 @@ def kiosk_rate(request: HttpRequest) -> HttpResponse:
     kiosk_page = "hall/kiosk_message.html"
     event_id = _posted_int(request.POST.get("event"))
     if event_id is None:
-        return _refusal(request, ValidationError(_("Which service? (event)")), template=kiosk_page)
+        return refusal(request, ValidationError(_("Which service? (event)")), template=kiosk_page)
     event = ServiceEvent.objects.filter(pk=event_id, window=window).first()
     if event is None or event.kiosk_asked_at is None:
         return render(request, kiosk_page, {"title": _("Rating not recorded"), "message": _("No such service at this window.")}, status=404)
     if not services.kiosk_asked_is_fresh(event):
-        return _refusal(request, StateConflict(_("This service is no longer waiting for a rating.")), template=kiosk_page)
+        return refusal(request, StateConflict(_("This service is no longer waiting for a rating.")), template=kiosk_page)
     try:
         services.rating_give(event=event, stars=request.POST.get("stars", ""), tags=request.POST.getlist("tags"),
                              comment=request.POST.get("comment", ""), channel=RatingChannel.KIOSK,
                              by=request.user if request.user.is_authenticated else None, ip=client_ip(request))
     except (NotPermitted, StateConflict, ValidationError) as exc:
-        return _refusal(request, exc, title=_("Rating not recorded"), template=kiosk_page)
+        return refusal(request, exc, title=_("Rating not recorded"), template=kiosk_page)
     return render(request, "hall/kiosk_thanks.html", {"window": window})
 
 
@@ -160,13 +144,13 @@ def rate_online(request: HttpRequest, pk: int) -> HttpResponse:
                "comment_max": services.COMMENT_MAX, "staff": services.is_staff_member(request.user)}
     if request.method == "POST":
         if rate_limit_hit(scope="hall-rate", address=client_ip(request), limit=settings.ONEMAP_PUBLIC_PAGE_PER_MINUTE):
-            return _too_many(request)
+            return too_many(request)
         try:
             rating = services.rating_give(event=event, stars=request.POST.get("stars", ""), tags=request.POST.getlist("tags"),
                                           comment=request.POST.get("comment", ""), channel=RatingChannel.ONLINE,
                                           by=request.user if request.user.is_authenticated else None, ip=client_ip(request))
         except (NotPermitted, StateConflict, ValidationError) as exc:
-            return _refusal(request, exc, title=_("Rating not recorded"))
+            return refusal(request, exc, title=_("Rating not recorded"))
         messages.success(request, _("Thank you for your rating."))
         return redirect("hall-rate", pk=event.pk)
     return render(request, "hall/rate.html", context)
@@ -188,7 +172,7 @@ def service_done(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.service_done(event=event, by=request.user, ip=client_ip(request))
     except (NotPermitted, StateConflict, ValidationError) as exc:
-        return _refusal(request, exc)
+        return refusal(request, exc)
     messages.success(request, _("The rating tablet now asks the visitor to rate this service."))
     return _back(request)
 
@@ -212,7 +196,7 @@ def _my_window_context(request: HttpRequest, window: Window) -> dict:
 def my_window(request: HttpRequest) -> HttpResponse:
     window, _officer = services.window_of_clerk(request.user)
     if window is None:
-        return _refusal(request, NotPermitted(_("This page is for the staff of a window.")))
+        return refusal(request, NotPermitted(_("This page is for the staff of a window.")))
     return render(request, "hall/my_window.html", _my_window_context(request, window))
 
 
@@ -222,7 +206,7 @@ def consultation(request: HttpRequest) -> HttpResponse:
     try:
         services.consultation_record(by=request.user, ip=client_ip(request))
     except (NotPermitted, StateConflict, ValidationError) as exc:
-        return _refusal(request, exc)
+        return refusal(request, exc)
     messages.success(request, _("Consultation recorded; the rating tablet asks the visitor to rate it."))
     return redirect("hall-my-window")
 
@@ -234,11 +218,11 @@ def kiosk_pair(request: HttpRequest) -> HttpResponse:
     """The head's new tablet key, shown once on this page (never in a URL or a message cookie)."""
     window, _officer = services.window_of_clerk(request.user)
     if window is None:
-        return _refusal(request, NotPermitted(_("Only the head of this window can pair its rating tablet.")))
+        return refusal(request, NotPermitted(_("Only the head of this window can pair its rating tablet.")))
     try:
         key = services.kiosk_pair(window=window, by=request.user, ip=client_ip(request))
     except (NotPermitted, StateConflict, ValidationError) as exc:
-        return _refusal(request, exc)
+        return refusal(request, exc)
     return render(request, "hall/my_window.html", {**_my_window_context(request, window), "new_key": key,
                                                    "kiosk_url": request.build_absolute_uri(reverse("hall-kiosk"))})
 
@@ -260,7 +244,7 @@ def follow_up_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     try:
         action(case=case, by=request.user, ip=client_ip(request), **{field: request.POST.get("text", "")})
     except (NotPermitted, StateConflict, ValidationError) as exc:
-        return _refusal(request, exc)
+        return refusal(request, exc)
     messages.success(request, _("Follow-up case updated."))
     return redirect("hall-my-window")
 
