@@ -103,6 +103,8 @@ MIDDLEWARE = [
     "onemap.middleware.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "onemap.middleware.ChineseFirstLocaleMiddleware",
+    # A NUL character in a query string or form field: 400 before any view (PostgreSQL refuses it).
+    "onemap.middleware.NulCharacterMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -66,7 +66,7 @@ def test_public_rankings_show_the_chart_and_the_table_on_a_phone(page: Page, use
     page.goto("/hall/")
     page.click("#hall-rankings-link")
     expect(page.locator("#rankings-chart svg")).to_be_visible()
-    expect(page.locator("#rankings-chart figcaption")).to_have_text("Windows by satisfaction rate")
+    expect(page.locator("#rankings-chart figcaption")).to_have_text("Windows by combined satisfaction")
     first = page.locator("#ranking-windows tbody tr").first
     expect(first).to_contain_text("Jiayu County land approval window")
     expect(first).to_contain_text("83.3 %")

@@ -390,3 +390,19 @@ def test_demo_appointments_idempotent(hall):
     assert mine.get(state=AppointmentState.NO_SHOW).slot.date < local_today()
     assert Slot.objects.filter(window__code="xianning-land", date__gt=local_today()).exists()
     assert all(s.booked <= s.capacity for s in Slot.objects.all())
+
+
+def test_an_applicant_holds_at_most_a_few_places_at_once(hall):
+    from approvals.hall.services.appointments import MAX_OPEN_APPOINTMENTS
+
+    person = _applicant("holder")
+    window = Window.objects.get(code="jiayu-land")
+    slots_open(window=window, start=_next_workday(local_today()), days=3)
+    free = list(Slot.objects.filter(window=window, date__gt=local_today()).order_by("date", "start")[:MAX_OPEN_APPOINTMENTS + 1])
+    for slot in free[:MAX_OPEN_APPOINTMENTS]:
+        appointment_book(slot=slot, applicant=person)
+    with pytest.raises(StateConflict):
+        appointment_book(slot=free[-1], applicant=person)
+    assert Appointment.objects.filter(applicant=person, state="booked").count() == MAX_OPEN_APPOINTMENTS
+    free[-1].refresh_from_db()
+    assert free[-1].booked == 0

@@ -168,7 +168,7 @@ def test_xlsx_download_has_the_numbers_and_neutralises_formulas(data, client):
     header = [c.value for c in sheet[1]]
     rows = [dict(zip(header, row, strict=True)) for row in sheet.iter_rows(min_row=2, values_only=True)]
     jiayu = next(r for r in rows if r["Unit"] == data["windows"]["jiayu-land"].name_en and r["Hall level"] == "County" and r["Rank"] == 2)
-    assert (jiayu["Ratings"], jiayu["Reached call-backs"], jiayu["Satisfaction rate"], jiayu["Rating satisfaction"]) == (8, 4, 0.675, 0.75)
+    assert (jiayu["Ratings"], jiayu["Reached call-backs"], jiayu["Combined satisfaction"], jiayu["Rating satisfaction"]) == (8, 4, 0.675, 0.75)
     hostile_cells = [c for row in sheet.iter_rows(min_row=2) for c in row if c.value == HYPERLINK]
     assert hostile_cells
     for cell in hostile_cells:

@@ -279,8 +279,8 @@ def test_kiosk_flow(users, accepted, client_as):
     assert "李建国".encode() in page.content
     state = kiosk.get("/hall/kiosk/state/").json()
     assert state == {"paired": True, "officer": {"name": "李建国", "staff_number": "JY0102"}, "event": None}
-    # not asked yet: refused
-    assert kiosk.post("/hall/kiosk/rate/", {"event": event.pk, "stars": "5"}).status_code == 404
+    # not asked yet: refused (one answer for any service the tablet is not showing)
+    assert kiosk.post("/hall/kiosk/rate/", {"event": event.pk, "stars": "5"}).status_code == 409
     # the clerk presses "service done" on the application page
     clerk = client_as("clerk_jiayu")
     detail = clerk.get(f"/applications/{event.application_id}/")
@@ -302,11 +302,29 @@ def test_kiosk_flow(users, accepted, client_as):
 def test_kiosk_refuses_other_windows_and_stale_asks(users):
     kiosk = paired_kiosk("jiayu-land")
     other = event_at("clerk_xianning", users=users, asked=True)
-    assert kiosk.post("/hall/kiosk/rate/", {"event": other.pk, "stars": "5"}).status_code == 404
+    assert kiosk.post("/hall/kiosk/rate/", {"event": other.pk, "stars": "5"}).status_code == 409
     with time_machine.travel(timezone.now() - dt.timedelta(minutes=11)):
         stale = event_at("clerk_jiayu", users=users, asked=True)
     assert kiosk.post("/hall/kiosk/rate/", {"event": stale.pk, "stars": "5"}).status_code == 409
     assert not Rating.objects.exists()
+
+
+@pytest.mark.django_db
+def test_kiosk_rates_only_the_service_it_shows(users):
+    """Two services asked in turn: the tablet shows the later one, and only that one can be rated
+    from it (a tablet cannot rate, nor probe, the window's other events)."""
+    kiosk = paired_kiosk("jiayu-land")
+    with time_machine.travel(timezone.now() - dt.timedelta(minutes=2)):
+        earlier = event_at("clerk_jiayu", users=users, asked=True)
+    shown = event_at("clerk_jiayu2", users=users, asked=True)
+    assert kiosk.get("/hall/kiosk/state/").json()["event"]["id"] == shown.pk
+    refused = kiosk.post("/hall/kiosk/rate/", {"event": earlier.pk, "stars": "5"})
+    unknown = kiosk.post("/hall/kiosk/rate/", {"event": 987654, "stars": "5"})
+    assert refused.status_code == unknown.status_code == 409
+    assert b"This service is no longer waiting for a rating." in refused.content
+    assert b"This service is no longer waiting for a rating." in unknown.content
+    assert kiosk.post("/hall/kiosk/rate/", {"event": shown.pk, "stars": "4"}).status_code == 200
+    assert list(Rating.objects.values_list("event_id", flat=True)) == [shown.pk]
 
 
 @pytest.mark.django_db

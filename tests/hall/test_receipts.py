@@ -4,10 +4,12 @@ who may see a receipt (everyone else: 404)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import subprocess
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.db import connection
@@ -134,13 +136,17 @@ def test_receipt_page_for_allowed_roles(users):
     app = _accepted(users)
     receipt = Receipt.objects.get(application=app)
     code = query_code_current(application=app)
-    for name in ("applicant", "clerk_jiayu", "clerk_jiayu2", "clerk_xianning", "reviewer_jiayu", "reviewer_xianning", "reviewer_hubei"):
+    # The code: the applicant, and the issuing clerk for half an hour to print and hand it over;
+    # the other staff see the receipt without it (they could otherwise rate their own services).
+    for name, sees_code in (("applicant", True), ("clerk_jiayu", True), ("clerk_jiayu2", False), ("clerk_xianning", False),
+                            ("reviewer_jiayu", False), ("reviewer_xianning", False), ("reviewer_hubei", False)):
         response = _client(users[name]).get(f"/hall/receipts/{receipt.number}/")
         assert response.status_code == 200, name
         text = response.content.decode()
         assert receipt.number in text
-        assert code in text
-        assert "data:image/svg+xml" in text
+        assert (code in text) is sees_code, name
+        assert ("data:image/svg+xml" in text) is sees_code, name
+        assert ('id="receipt-code-withheld"' in text) is not sees_code, name
     # the applicant sees the receipt on the application page
     detail = _client(users["applicant"]).get(f"/applications/{app.pk}/").content.decode()
     assert f"/hall/receipts/{receipt.number}/" in detail
@@ -270,3 +276,18 @@ def test_pdf_renderer_refuses_every_url_but_data(monkeypatch, tmp_path):
     pdf = pdf_render(html)
     assert pdf.startswith(b"%PDF-")
     assert all(u.startswith("data:") for u in opened), opened
+
+
+def test_the_issuing_clerk_sees_the_code_for_half_an_hour_only(users):
+    app = _accepted(users)
+    receipt = Receipt.objects.get(application=app)
+    code = query_code_current(application=app)
+    url = f"/hall/receipts/{receipt.number}/"
+    with time_machine.travel(receipt.issued_at + dt.timedelta(minutes=29), tick=False):
+        assert code in _client(users["clerk_jiayu"]).get(url).content.decode()
+    with time_machine.travel(receipt.issued_at + dt.timedelta(minutes=31), tick=False):
+        page = _client(users["clerk_jiayu"]).get(url).content.decode()
+        pdf = _client(users["clerk_jiayu"]).get(f"/hall/receipts/{receipt.number}.pdf").content
+        assert code not in page and 'id="receipt-code-withheld"' in page
+        assert code not in _pdftotext(pdf) and "查询码已印在交给申请人的回执上" in _pdftotext(pdf)
+        assert code in _client(users["applicant"]).get(url).content.decode()

@@ -77,6 +77,24 @@ def receipt_code(*, receipt: Receipt) -> str | None:
     return query_code_current(application=receipt.application)
 
 
+# The window hands the printed receipt over at once: the clerk who issued it sees the code for this
+# long, then only the case's applicant does. Staff who could read every case's code could rate their
+# own services from a browser where they are not logged in (the "staff cannot rate" rule checks the
+# logged-in user), so the code is not theirs to keep.
+STAFF_CODE_MINUTES = 30
+
+
+def code_visible(*, user: AbstractBaseUser | AnonymousUser, receipt: Receipt, now: dt.datetime | None = None) -> bool:
+    """Whether `user` may read the receipt's query code: its applicant, or the issuing clerk within
+    STAFF_CODE_MINUTES of issue (to print it and hand it over)."""
+    if not user.is_authenticated:
+        return False
+    if receipt.application.applicant_id == user.pk:
+        return True
+    now = now or timezone.now()
+    return receipt.issued_by_id == user.pk and now - receipt.issued_at <= dt.timedelta(minutes=STAFF_CODE_MINUTES)
+
+
 def latest_receipt_number(*, application_id: int) -> str | None:
     return Receipt.objects.filter(application_id=application_id).order_by("-issued_at", "-id").values_list("number", flat=True).first()
 

@@ -12,6 +12,7 @@ import datetime as dt
 from contextlib import nullcontext
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -57,6 +58,9 @@ EXTENDED_WEEKDAY = {"jiayu-land": 2, "xianning-land": 3}
 DEFAULT_EXTENDED_WEEKDAY = 2
 # Slots are opened at most this far ahead (the command's --days and the service's `days`).
 MAX_DAYS_AHEAD = 90
+# Places one applicant may hold at once (booked, not yet due): without a cap one account could
+# take a place in every slot of every window for three months.
+MAX_OPEN_APPOINTMENTS = 5
 
 
 def extended_weekday(window: Window) -> int:
@@ -129,6 +133,11 @@ def appointment_book(*, slot: Slot, applicant: AbstractBaseUser, kind: Applicati
         raise ValidationError(_("Applications of this kind are not accepted at present."), code="kind")
     if Appointment.objects.filter(slot=slot, applicant=applicant, state=AppointmentState.BOOKED).exists():
         raise StateConflict(_("You have already booked this slot."))
+    # The applicant's row is locked so that two bookings at once cannot both pass the cap.
+    get_user_model().objects.select_for_update().filter(pk=applicant.pk).exists()
+    held = Appointment.objects.filter(applicant=applicant, state=AppointmentState.BOOKED, slot__date__gte=timezone.localdate()).count()
+    if held >= MAX_OPEN_APPOINTMENTS:
+        raise StateConflict(_("You already hold %(n)s appointments; cancel one or wait until it has passed.") % {"n": held})
     appointment = Appointment(slot=slot, applicant=applicant, kind=kind, note=note.strip(), state=AppointmentState.BOOKED)
     appointment.full_clean(validate_constraints=False)  # the one-per-slot rule is the query above and the unique index below
     with history(by=applicant, ip=ip, action="appointment_book"):

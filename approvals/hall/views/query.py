@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from approvals.choices import Level
 from approvals.hall.access import grant_query
 from approvals.hall.choices import ReceiptKind
-from approvals.hall.selectors.query import latest_receipt_number, public_case, query_find, receipt_code, receipt_get
+from approvals.hall.selectors.query import code_visible, latest_receipt_number, public_case, query_find, receipt_code, receipt_get
 from approvals.hall.services.ratelimit import rate_limit_hit
 from approvals.hall.services.receipts import CODE_LENGTH
 from approvals.hall.views.common import too_many
@@ -78,7 +78,8 @@ def _receipt_context(request: HttpRequest, number: str) -> dict:
 
     receipt = receipt_get(user=request.user, number=number)
     application = receipt.application
-    code = receipt_code(receipt=receipt)
+    visible = code_visible(user=request.user, receipt=receipt)
+    code = receipt_code(receipt=receipt) if visible else None
     url = _query_url(request, reference=application.reference, code=code)
     return {
         "receipt": receipt,
@@ -87,6 +88,7 @@ def _receipt_context(request: HttpRequest, number: str) -> dict:
         "window": receipt.content.get("window") or {},
         "acceptance": receipt.kind == ReceiptKind.ACCEPTANCE,
         "code": code,
+        "code_withheld": not visible,
         "latest_number": latest_receipt_number(application_id=application.pk),
         "query_url": url,
         "query_page": request.build_absolute_uri(reverse("hall-query")),

@@ -52,7 +52,7 @@ def _pct(rate: float | None) -> float | str:
 def _export(result: selectors.Rankings) -> HttpResponse:
     columns = [("table", _("Ranking")), ("group", _("Hall level")), ("rank", _("Rank")), ("label", _("Unit")),
                ("n_ratings", _("Ratings")), ("rating_rate", _("Rating satisfaction")), ("n_calls", _("Reached call-backs")),
-               ("call_rate", _("Call-back satisfaction")), ("rate", _("Satisfaction rate")), ("note", _("Note"))]
+               ("call_rate", _("Call-back satisfaction")), ("rate", _("Combined satisfaction")), ("note", _("Note"))]
     rows = []
     levels = dict(Level.choices)
     tables = [(str(_("Windows")) + (f" · {level}" if level else ""), items) for level, items in

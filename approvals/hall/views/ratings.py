@@ -28,7 +28,7 @@ from approvals.hall.selectors import scores
 from approvals.hall.services import ratings as services
 from approvals.hall.services.ratelimit import rate_limit_hit
 from approvals.hall.tags import tag_choices
-from approvals.hall.views.common import refusal, too_many
+from approvals.hall.views.common import refusal, refused, too_many
 from onemap.http import client_ip
 
 KIOSK_SESSION_KEY = "hall_kiosk"
@@ -116,10 +116,10 @@ def kiosk_rate(request: HttpRequest) -> HttpResponse:
     event_id = _posted_int(request.POST.get("event"))
     if event_id is None:
         return refusal(request, ValidationError(_("Which service? (event)")), template=kiosk_page)
-    event = ServiceEvent.objects.filter(pk=event_id, window=window).first()
-    if event is None or event.kiosk_asked_at is None:
-        return render(request, kiosk_page, {"title": _("Rating not recorded"), "message": _("No such service at this window.")}, status=404)
-    if not services.kiosk_asked_is_fresh(event):
+    # Only the service the tablet is showing now (the window's latest asked, unrated one), with one
+    # answer for every other id: the tablet neither rates nor learns about the window's other events.
+    event = scores.kiosk_pending_event(window=window)
+    if event is None or event.pk != event_id:
         return refusal(request, StateConflict(_("This service is no longer waiting for a rating.")), template=kiosk_page)
     try:
         services.rating_give(event=event, stars=request.POST.get("stars", ""), tags=request.POST.getlist("tags"),
@@ -138,7 +138,8 @@ def rate_online(request: HttpRequest, pk: int) -> HttpResponse:
     """Rating a service of a case the visitor has just queried (query grant in their session)."""
     event = ServiceEvent.objects.select_related("window", "officer").filter(pk=pk, application__isnull=False).first()
     if event is None or not query_granted(request, event.application_id):
-        raise Http404(_("Query your case first."))
+        # The same answer for an unknown service and one whose case was not queried in this session.
+        return refused(request, status=404, message=_("Query your case first: rating links work for half an hour after the query, in the same browser."))
     rating = Rating.objects.filter(event=event).first()
     context = {"event": event, "rating": rating, "levels": _level_choices(), "tags": tag_choices(RatingChannel.ONLINE),
                "comment_max": services.COMMENT_MAX, "staff": services.is_staff_member(request.user)}
