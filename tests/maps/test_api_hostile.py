@@ -47,7 +47,8 @@ def test_overlap_layers_must_be_slugs(client_as, layers):
         json.dumps(SITE), content_type="application/json",
     )
     assert response.status_code == 400
-    assert "slugs" in response.json()["detail"]
+    # a NUL is refused before the view, in the API's JSON error shape (onemap.middleware.NulCharacterMiddleware)
+    assert ("NUL character" if "\x00" in layers else "slugs") in response.json()["detail"]
 
 
 def test_overlap_layers_filter_still_works(client_as):
