@@ -104,7 +104,8 @@ def test_hostile_usernames_get_the_form_or_the_lockout_never_a_500(accounts):
     hostile = ["' OR 1=1 --", "admin\x00", "<script>alert(1)</script>", "a" * 5000, "管理员", "admin ", "ADMIN", "%00", "../../etc/passwd"]
     for name in hostile:
         status = attempt(client, LOGIN, name, "x").status_code
-        assert status in {200, 429}, (name[:20], status)
+        # a NUL is refused before the form (onemap.middleware.NulCharacterMiddleware): 400
+        assert status in ({400} if "\x00" in name else {200, 429}), (name[:20], status)
     assert not logged_in(client)
 
 
