@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from contextlib import contextmanager
 from zoneinfo import ZoneInfo
 
-import time_machine
 from django.conf import settings
 from django.utils import timezone
 
@@ -32,6 +30,7 @@ from approvals.hall.services.ratings import (
 from approvals.hall.tags import tag_choices
 from approvals.workdays import WorkdayCalendar
 from data.demo import DEMO_OFFICERS, DEMO_WINDOWS
+from data.demo_cases import at
 
 TZ = ZoneInfo(settings.TIME_ZONE)
 SEED = 2026
@@ -50,12 +49,6 @@ FOLLOW_UP = (
     ("经调取录音核实，服务用语不规范。", "对当事工作人员批评教育，纳入月度考评。", "已电话回复申请人，告知处理结果。"),
 )
 HALL_TIMES = ((9, 0, 11, 30), (14, 30, 17, 0))
-
-
-@contextmanager
-def _at(moment: dt.datetime):
-    with time_machine.travel(moment, tick=False):
-        yield
 
 
 def _working_moment(rng: random.Random, cal: WorkdayCalendar, first: dt.date, last: dt.date) -> dt.datetime | None:
@@ -95,10 +88,10 @@ def _rate(rng: random.Random, event: ServiceEvent, stars: int, now: dt.datetime)
     if moment >= now:
         return None
     if kiosk and event.kiosk_asked_at is None and event.officer is not None:
-        with _at(event.at + dt.timedelta(seconds=30)):
+        with at(event.at + dt.timedelta(seconds=30)):
             service_done(event=event, by=event.officer.user, ip="10.20.1.12")
     channel = RatingChannel.KIOSK if kiosk else RatingChannel.ONLINE
-    with _at(moment):
+    with at(moment):
         return rating_give(event=event, stars=stars, tags=_tags(rng, channel), comment=_comment(rng, stars), channel=channel,
                            ip="10.20.1.50" if kiosk else "113.57.20.8")
 
@@ -113,7 +106,7 @@ def _follow_up(rng: random.Random, case: FollowUpCase, cal: WorkdayCalendar, now
         moment = cal.add_working_days(case.opened_at, days) - dt.timedelta(minutes=rng.randint(30, 240))
         if moment >= now:
             return
-        with _at(moment):
+        with at(moment):
             case = action(case=case, by=head.user, ip="10.20.1.12", **{field: text})
 
 
@@ -139,7 +132,7 @@ def load_ratings_demo() -> int:
                 moment = _working_moment(rng, cal, start, end)
                 if moment is None or moment >= now:
                     continue
-                with _at(moment):
+                with at(moment):
                     consultation_record(by=officer.user, ip="10.20.1.12")
 
     # ratings: about four in five services are rated
