@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "parcels",
     "approvals",
     "approvals.hall",
+    "approvals.registry",
     "maps",
     "data.apps.DemoDataConfig",
     # Failed logins are counted per username and address; the lockout is logged (README "Logins").
@@ -387,3 +388,7 @@ ONEMAP_PUBLIC_PAGE_PER_MINUTE = int(os.environ.get("ONEMAP_PUBLIC_PAGE_PER_MINUT
 ONEMAP_QUERY_CODE_KEY = os.environ.get("ONEMAP_QUERY_CODE_KEY", "")
 # The rating tag set in force (versioned: the rules change it centrally; docs/public-side.md).
 ONEMAP_RATING_TAG_SET = "2026.1"
+
+# Registration (approvals/registry): overlap with another registered parcel tolerated as survey noise
+# (ellipsoidal m²), above which a registration, split or re-survey is refused (docs/registry.md).
+ONEMAP_REGISTRATION_OVERLAP_TOLERANCE_M2 = float(os.environ.get("ONEMAP_REGISTRATION_OVERLAP_TOLERANCE_M2", "1.0"))
