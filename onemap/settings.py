@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "parcels",
     "approvals",
     "approvals.hall",
+    "approvals.issued",
     "approvals.registry",
     "maps",
     "data.apps.DemoDataConfig",

@@ -210,5 +210,10 @@ def step_decide(*, step: ReviewStep, by: AbstractBaseUser, outcome: str, comment
         app.full_clean()
         app.save()
         record(application=app, by=by, action=DECISIONS[outcome], ip=ip, before=before, comment=comment, data=data)
+        if outcome != StepOutcome.FORWARDED:
+            # The decision paper (审批决定书, approvals.issued), in this transaction: no decision without it.
+            from approvals.issued.services import decision_issue
+
+            decision_issue(application=app, by=by)
         notify(users=recipients, application=app, kind=kind, data={"level": step.level, "outcome": outcome})
         return app

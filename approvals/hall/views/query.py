@@ -33,6 +33,7 @@ from approvals.hall.selectors.query import code_visible, latest_receipt_number, 
 from approvals.hall.services.ratelimit import rate_limit_hit
 from approvals.hall.services.receipts import CODE_LENGTH
 from approvals.hall.views.common import too_many
+from approvals.issued.pdf import pdf_render  # the project's one PDF path (data: URIs only)
 from onemap.http import client_ip
 
 
@@ -113,13 +114,6 @@ def receipt_detail(request: HttpRequest, number: str) -> HttpResponse:
 
 
 
-def pdf_render(html: str) -> bytes:
-    """HTML → PDF with WeasyPrint, loading nothing but data: URIs (the QR image): the network is
-    closed and the text may be hostile, so no URL in it is ever fetched."""
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
-
-    return HTML(string=html, base_url=None, url_fetcher=URLFetcher(allowed_protocols={"data"}, allow_redirects=False, timeout=1)).write_pdf()
 
 
 @never_cache
