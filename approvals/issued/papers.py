@@ -7,6 +7,7 @@ autoescape them. Dates are the bureau's local time (TIME_ZONE).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.gis.geos import Polygon
@@ -28,7 +29,7 @@ def person(user) -> str:
 
 
 def site_map_svg_text(*, geometry, width_mm: float, height_mm: float, title: str, site_label: str,
-                      exclude_parcel: int | None = None) -> tuple[str, int, int] | None:
+                      exclude: Sequence[int] = ()) -> tuple[str, int, int] | None:
     """The site (red) among the registered parcels around it (grey, labelled with the last digits
     of their codes), with a GK grid, scale bar and north arrow, framed at the largest round scale
     that fits: (svg, scale denominator, EPSG), or None when it cannot be drawn (outside the GK
@@ -41,8 +42,9 @@ def site_map_svg_text(*, geometry, width_mm: float, height_mm: float, title: str
         frame = frame_for(geometry, width_mm=width_mm, height_mm=height_mm, margin=0.15)
         w, s, e, n = frame.extent_lonlat()
         around = Parcel.objects.registered().filter(geom__intersects=Polygon.from_bbox((w, s, e, n)))
-        if exclude_parcel is not None:
-            around = around.exclude(pk=exclude_parcel)
+        if exclude:
+            # the parcel itself, and those it replaces (retired in the same transaction, after this)
+            around = around.exclude(pk__in=list(exclude))
         neighbours = list(around.only("code", "geom").order_by("code")[:MAX_NEIGHBOURS])
         layers = [
             MapLayer(name="相邻宗地", features=[p.geom for p in neighbours], stroke="#555555", fill="none",
@@ -60,12 +62,12 @@ GRID_M = {500: 20, 1000: 50, 2000: 100, 5000: 200, 10000: 500, 25000: 1000, 5000
 
 
 def site_map(*, geometry, width_mm: float, height_mm: float, title: str, site_label: str,
-             exclude_parcel: int | None = None) -> dict[str, Any] | None:
+             exclude: Sequence[int] = ()) -> dict[str, Any] | None:
     """site_map_svg_text as an embeddable image: {uri, scale, epsg, width_mm, height_mm} or None."""
     from approvals.issued.pdf import svg_data_uri
 
     drawn = site_map_svg_text(geometry=geometry, width_mm=width_mm, height_mm=height_mm, title=title,
-                              site_label=site_label, exclude_parcel=exclude_parcel)
+                              site_label=site_label, exclude=exclude)
     if drawn is None:
         return None
     svg, scale, epsg = drawn
@@ -139,7 +141,19 @@ def certificate_context(*, certificate) -> dict[str, Any]:
     except BoundaryUnavailable:
         table = None
     holders = list(right.holders.order_by("id"))
+    for h in holders:
+        # 份额 as the certificate writes it: 60%, 33.333333% (never 0.600000)
+        h.share_text = f"{(h.share * 100).normalize():f}%"
+    # The register's own check of the certificate (number + code, approvals.registry), beside the
+    # document's verification QR: the first says the right is valid, the second that this paper is.
+    from approvals.issued.pdf import qr_data_uri
+    from approvals.issued.services import public_url
+    from approvals.registry.services.certificates import certificate_verification_url
+
+    register_url = public_url(certificate_verification_url(certificate))
     return {
+        "register_url": register_url,
+        "register_qr": qr_data_uri(register_url, scale=3),
         "certificate": certificate,
         "right": right,
         "parcel": parcel,
@@ -150,5 +164,6 @@ def certificate_context(*, certificate) -> dict[str, Any]:
         "county": certificate.county.name,
         "areas": {"m2": right.area_m2, "ha": right.area.ha, "mu": right.area.mu, "gk_m2": right.gk_area_m2, "gk_epsg": right.gk_epsg},
         "table": table,
-        "map": site_map(geometry=parcel.geom, width_mm=150, height_mm=120, title="宗地图", site_label="本宗地", exclude_parcel=parcel.pk),
+        "map": site_map(geometry=parcel.geom, width_mm=150, height_mm=120, title="宗地图", site_label="本宗地",
+                        exclude=[parcel.pk, *parcel.predecessors.values_list("pk", flat=True)]),
     }

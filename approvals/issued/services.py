@@ -31,11 +31,16 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def verify_url(token: str) -> str:
-    """The public verification page of a token, absolute (ONEMAP_PUBLIC_URL: what a phone scanning
-    the paper reaches)."""
+def public_url(path: str) -> str:
+    """An absolute URL of a public page for paper: ONEMAP_PUBLIC_URL (what a phone scanning the
+    paper reaches; the demo's local server when unset) + path."""
     base = getattr(settings, "ONEMAP_PUBLIC_URL", "") or "http://127.0.0.1:8000"
-    return base.rstrip("/") + reverse("issued-verify", args=[token])
+    return base.rstrip("/") + path
+
+
+def verify_url(token: str) -> str:
+    """The public verification page of a token, absolute."""
+    return public_url(reverse("issued-verify", args=[token]))
 
 
 def application_subject(application: Application) -> str:

@@ -76,6 +76,9 @@ def certificate_issue(*, right: Right, county: Division, by: AbstractBaseUser, n
                               serial=serial, right=right, issued_at=now, issued_by=by, verify_salt=secrets.token_hex(16))
     certificate.full_clean()
     certificate.save()
+    from approvals.issued.services import certificate_pdf_issue  # the certificate's PDF, versioned per right
+
+    certificate_pdf_issue(certificate=certificate, by=by)
     return certificate
 
 
