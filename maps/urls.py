@@ -1,6 +1,6 @@
 from django.urls import path
 
-from maps.views import api, geo, pages
+from maps.views import api, geo, pages, printmap
 
 urlpatterns = [
     path("", pages.home, name="home"),
@@ -17,6 +17,7 @@ urlpatterns = [
     path("planner/overlap/", pages.planner_overlap, name="planner-overlap"),
     path("planner/layers/", pages.planner_layers, name="planner-layers"),
     path("planner/applications/", pages.planner_applications, name="planner-applications"),
+    path("maps/print/", printmap.print_map, name="print-map"),
     path("dashboard/", pages.dashboard, name="dashboard"),
     path("layers/import/", pages.layer_import, name="layer-import"),
     path("api/site/check/", api.site_check, name="api-site-check"),
