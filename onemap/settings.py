@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "parcels",
     "approvals",
     "approvals.hall",
+    "approvals.notices",
     "approvals.issued",
     "approvals.registry",
     "maps",

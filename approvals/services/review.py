@@ -190,6 +190,13 @@ def step_decide(*, step: ReviewStep, by: AbstractBaseUser, outcome: str, comment
             raise StateConflict(_("This is the last level of the route: give final approval or reject."))
         if outcome == StepOutcome.APPROVED and above is not None:
             raise StateConflict(_("Final approval belongs to the last level of the route; approve and forward instead."))
+        if outcome == StepOutcome.APPROVED:
+            # Public notice (approvals/notices): approval waits for the notice and every objection's
+            # answer; a rejection does not (it grants nothing the public could object to).
+            from approvals.notices.selectors import decision_hold  # the notices app imports the services
+
+            if hold := decision_hold(application=app, now=now):
+                raise StateConflict(hold)
         step.state = StepState.CLOSED
         step.closed_at, step.closed_by, step.outcome, step.comment = now, by, outcome, comment
         step.full_clean()
