@@ -47,6 +47,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+from django.utils.translation import gettext as _
 from pyproj import Transformer
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
@@ -110,11 +111,11 @@ def _from_gk(epsg: int) -> Transformer:
 
 def _check_lonlat(lon: float, lat: float) -> None:
     if not (CHINA_LON[0] <= lon <= CHINA_LON[1] and CHINA_LAT[0] <= lat <= CHINA_LAT[1]):
-        raise RenderError(f"centre {lon:.6f}, {lat:.6f} lies outside China")
+        raise RenderError(_("The centre %(lon).6f, %(lat).6f lies outside China.") % {"lon": lon, "lat": lat})
     try:
         gk3_epsg(lon)
-    except ValueError as exc:
-        raise RenderError(str(exc)) from None
+    except ValueError:
+        raise RenderError(_("The centre (longitude %(lon).6f) lies outside China's 3° Gauss–Krüger zones 25–45.") % {"lon": lon}) from None
 
 
 @dataclass(frozen=True)
@@ -311,7 +312,7 @@ def _grid(frame: MapFrame, grid_m: int, parts: list[str]) -> None:
     e0, n0, e1, n1 = frame.extent_m
     step_mm = grid_m / frame.scale * 1000
     if step_mm < 5:
-        raise RenderError(f"a {grid_m} m grid is closer than 5 mm at 1:{frame.scale}")
+        raise RenderError(_("A %(grid)s m grid is closer than 5 mm at 1:%(scale)s: choose a wider grid.") % {"grid": grid_m, "scale": frame.scale})
     w, h = frame.width_mm, frame.height_mm
     size = 2.2
     # Label every k-th line so that labels (about 11 characters) do not run into each other.
@@ -320,14 +321,14 @@ def _grid(frame: MapFrame, grid_m: int, parts: list[str]) -> None:
     labels: list[str] = []
     first_e = math.ceil(e0 / grid_m)
     for i in range(first_e, math.floor(e1 / grid_m) + 1):
-        x, _ = frame.to_paper(i * grid_m, n1)
+        x, _y = frame.to_paper(i * grid_m, n1)
         parts.append(f'<line class="grid-e" data-m="{i * grid_m}" x1="{_num(x)}" y1="0" x2="{_num(x)}" y2="{_num(h)}"/>')
         if i % every == 0 and 3 < x < w - 22:
             text = f"Y {i * grid_m}"
             labels.append(_label_box(x + 0.6, 0.6, text, size, "grid-label-e"))
             labels.append(_label_box(x + 0.6, h - size - 1.2, text, size, "grid-label-e"))
     for i in range(math.ceil(n0 / grid_m), math.floor(n1 / grid_m) + 1):
-        _, y = frame.to_paper(e0, i * grid_m)
+        _x, y = frame.to_paper(e0, i * grid_m)
         parts.append(f'<line class="grid-n" data-m="{i * grid_m}" x1="0" y1="{_num(y)}" x2="{_num(w)}" y2="{_num(y)}"/>')
         if i % every == 0 and 6 < y < h - 4:
             text = f"X {i * grid_m}"
@@ -427,9 +428,10 @@ def render_svg(
     vertices = 0
     for index, layer in enumerate(layers):
         prepared = _prepare(layer, frame)
-        vertices += sum(int(shapely.get_num_coordinates(g)) for g, _ in prepared)
+        vertices += sum(int(shapely.get_num_coordinates(g)) for g, _label in prepared)
         if vertices > max_vertices:
-            raise TooMuchData(f"more than {max_vertices} vertices to draw at 1:{frame.scale}: choose a larger scale or fewer layers")
+            raise TooMuchData(_("More than %(limit)s vertices to draw at 1:%(scale)s. Choose a larger scale (a smaller area) or fewer layers.")
+                              % {"limit": max_vertices, "scale": frame.scale})
         paths, points, labels = [], [], []
         for geom, label in prepared:
             areal = [g for g in getattr(geom, "geoms", [geom]) if g.geom_type not in ("Point", "MultiPoint")]

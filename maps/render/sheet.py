@@ -137,7 +137,8 @@ def sheet_build(
     map_layers: list[MapLayer] = []
     sources: list[SheetSource] = []
     total = 0
-    for layer in layers:
+    # Broad zonings (higher sort order) underneath, the protected layers (farmland, red line) on top.
+    for layer in sorted(layers, key=lambda item: (-item.sort_order, item.slug)):
         version = LayerVersion.objects.filter(layer=layer, is_active=True).first()
         if version is None:
             continue
