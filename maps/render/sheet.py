@@ -64,6 +64,14 @@ class Sheet:
     sources: list[SheetSource] = field(default_factory=list)
 
     @property
+    def convergence_deg(self) -> float:
+        """Meridian convergence at the centre, degrees (PROJ's sign: negative west of the central
+        meridian in the north), the angle between grid north (up the sheet) and true north."""
+        from pyproj import Proj
+
+        return float(Proj(f"EPSG:{self.frame.epsg}").get_factors(*self.frame.centre_lonlat).meridian_convergence)
+
+    @property
     def centre_gk(self) -> tuple[float, float]:
         """(X northing, Y easting) of the centre, metres, as Chinese surveying writes them."""
         e, n = self.frame.centre_gk
@@ -185,6 +193,7 @@ def sheet_html(sheet: Sheet) -> str:
         "sheet": sheet, "map_uri": svg_data_uri(sheet.svg), "page_size": f"{w:g}mm {h:g}mm",
         "frame_w": f"{sheet.frame.width_mm:g}mm", "frame_h": f"{sheet.frame.height_mm:g}mm",
         "x_north": round(sheet.centre_gk[0], 3), "y_east": round(sheet.centre_gk[1], 3),
+        "convergence": f"{sheet.convergence_deg:+.4f}",
         "lon": round(sheet.frame.centre_lonlat[0], 7), "lat": round(sheet.frame.centre_lonlat[1], 7),
     })
 

@@ -19,6 +19,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from approvals.choices import Role
+from approvals.hall.services.ratelimit import rate_limit_hit
+from approvals.hall.views.common import too_many
 from approvals.permissions import has_role, memberships
 from maps.render import SCALES, RenderError, svg_data_uri
 from maps.render.raster import DPI_CHOICES, pdf_to_png
@@ -31,6 +33,8 @@ PRINT_ROLES = (Role.CLERK, Role.REVIEWER, Role.DEPARTMENT_REVIEWER, Role.PLANNER
 DEFAULT_CENTRE = (113.93, 29.97)  # Jiayu county seat, CGCS2000 lon/lat
 GRID_CHOICES = (50, 100, 200, 250, 500, 1000, 2000)
 FORMATS = ("preview", "pdf", "png")
+# PDF and PNG sheets per user a minute: each costs a WeasyPrint layout (and a rasterisation).
+OUTPUTS_PER_MINUTE = 12
 PREVIEW_WIDTH_PX = 760
 
 
@@ -111,6 +115,9 @@ def print_map(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "maps/print_map.html", context, status=400)
     data = form.cleaned_data
+    fmt = data["format"] or "preview"
+    if fmt in ("pdf", "png") and rate_limit_hit(scope="print-map", address=f"user:{request.user.pk}", limit=OUTPUTS_PER_MINUTE):
+        return too_many(request)
     try:
         sheet = sheet_build(
             user=request.user, centre_lonlat=data["centre_lonlat"], scale=data["scale"], paper=data["paper"],
@@ -118,7 +125,6 @@ def print_map(request: HttpRequest) -> HttpResponse:
             applications=data["applications"], title=data["title"] or _("Map sheet"), grid_m=data["grid"],
             english=(request.LANGUAGE_CODE or "").startswith("en"),
         )
-        fmt = data["format"] or "preview"
         if fmt == "pdf":
             response = HttpResponse(sheet_pdf(sheet), content_type="application/pdf")
             response["Content-Disposition"] = f'attachment; filename="{_filename(sheet, ".pdf")}"'

@@ -7,6 +7,7 @@ the PNG rendered at a known dpi, and grid labels against independent pyproj coor
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import io
 import itertools
 import math
@@ -16,9 +17,10 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+import time_machine
 from django.utils import timezone
 from PIL import Image
-from pyproj import Transformer
+from pyproj import Proj, Transformer
 
 from maps.render import sheet as sheet_module
 from tests.factories import JIAYU_SITE, submit
@@ -70,6 +72,10 @@ def test_pdf_is_the_paper_with_title_scale_date_and_versions(client_as, onemap):
     assert f"Urban development boundary: version {urban.version}, imported" in text
     assert "CGCS2000 3° Gauss–Krüger zone 38 (central meridian 114°E, EPSG:4526)" in text
     assert "Registered parcels" in text
+    # the meridian convergence at the centre, from pyproj independently (-0.0350° at 113.93°E, 29.97°N)
+    gamma = Proj("EPSG:4526").get_factors(113.93, 29.97).meridian_convergence
+    assert f"Meridian convergence {gamma:+.4f}°." in text
+    assert f"{gamma:+.4f}" == "-0.0350"
     # the legend inside the map names the layer versions too
     assert f"Permanent basic farmland v{farmland.version}" in text
     # page 1 rasterised is not blank
@@ -251,3 +257,19 @@ def test_too_many_features_is_a_400_saying_what_to_change(client_as, onemap, mon
     response = client_as("planner").get(URL, _params(scale="50000", layers=["landuse-survey"], format="pdf"))
     assert response.status_code == 400
     assert "more than 1 features in this sheet" in response.content.decode()
+
+
+def test_outputs_are_rate_limited_per_user(client_as, onemap, monkeypatch):
+    from maps.views import printmap
+
+    monkeypatch.setattr(printmap, "OUTPUTS_PER_MINUTE", 1)
+    client = client_as("planner")
+    # the clock stands still, so both requests fall in the same one-minute window
+    with time_machine.travel(dt.datetime.now(dt.UTC), tick=False):
+        assert client.get(URL, _params(format="pdf")).status_code == 200
+        refused = client.get(URL, _params(format="png"))
+        assert refused.status_code == 429
+        assert refused["Retry-After"]
+        # the preview draws no PDF and is not counted; another user has their own allowance
+        assert client.get(URL, _params()).status_code == 200
+        assert client_as("clerk_jiayu").get(URL, _params(format="pdf")).status_code == 200
