@@ -279,6 +279,13 @@ def _geometry_path(geom: BaseGeometry, frame: MapFrame) -> str:
     return "".join(out)
 
 
+def _flat(geom: BaseGeometry) -> list[BaseGeometry]:
+    """Single parts (Polygon, LineString, Point) of any geometry, collections unpacked recursively."""
+    if hasattr(geom, "geoms"):
+        return [p for g in geom.geoms for p in _flat(g)]
+    return [] if geom.is_empty else [geom]
+
+
 def _prepare(layer: MapLayer, frame: MapFrame) -> list[tuple[BaseGeometry, str | None]]:
     """The layer's features in GK metres, clipped to the frame (plus 2 mm so that edge strokes fall
     outside) and simplified to 0.1 mm on paper; empty results dropped."""
@@ -432,14 +439,16 @@ def render_svg(
         if vertices > max_vertices:
             raise TooMuchData(_("More than %(limit)s vertices to draw at 1:%(scale)s. Choose a larger scale (a smaller area) or fewer layers.")
                               % {"limit": max_vertices, "scale": frame.scale})
-        paths, points, labels = [], [], []
+        paths, lines, points, labels = [], [], [], []
         for geom, label in prepared:
-            areal = [g for g in getattr(geom, "geoms", [geom]) if g.geom_type not in ("Point", "MultiPoint")]
-            if areal:
-                paths.append(_geometry_path(shapely.GeometryCollection(areal) if len(areal) > 1 else areal[0], frame))
-            for p in shapely.get_parts(shapely.extract_unique_points(geom)) if geom.geom_type in ("Point", "MultiPoint") else []:
-                x, y = frame.to_paper(p.x, p.y)
-                points.append(f'<circle cx="{_num(x)}" cy="{_num(y)}" r="0.8"/>')
+            for part in _flat(geom):
+                if part.geom_type == "Polygon":
+                    paths.append(_geometry_path(part, frame))
+                elif part.geom_type in ("LineString", "LinearRing"):
+                    lines.append(_geometry_path(part, frame))
+                elif part.geom_type == "Point":
+                    x, y = frame.to_paper(part.x, part.y)
+                    points.append(f'<circle cx="{_num(x)}" cy="{_num(y)}" r="0.8"/>')
             if label:
                 anchor = geom.representative_point() if not geom.geom_type.endswith("Point") else shapely.get_point(geom, 0) if geom.geom_type == "MultiPoint" else geom
                 x, y = frame.to_paper(anchor.x, anchor.y)
@@ -448,6 +457,9 @@ def render_svg(
         body.append(f'<g class="layer" id="layer-{index}" {_paint(layer)} fill-rule="evenodd" stroke-linejoin="round">')
         if paths:
             body.append(f'<path d="{"".join(paths)}"/>')
+        if lines:
+            # an open subpath in a filled path would be filled as if closed: lines never are
+            body.append(f'<path fill="none" d="{"".join(lines)}"/>')
         body.extend(points)
         body.append("</g>")
         if labels:

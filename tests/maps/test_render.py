@@ -253,3 +253,17 @@ def test_pdf_to_png_refuses_other_dpi():
 
     with pytest.raises(RenderError):
         pdf_to_png(b"%PDF-1.4", dpi=10**6)
+
+
+def test_lines_are_never_filled_and_collections_are_drawn():
+    from shapely.geometry import GeometryCollection
+
+    frame = MapFrame(centre_lonlat=CENTRE, scale=1000, width_mm=100, height_mm=100)
+    mixed = GeometryCollection([LineString([(113.9295, 29.9695), (113.9305, 29.9705)]), box(113.9296, 29.9699, 113.9298, 29.9701), Point(*CENTRE)])
+    root = _parse(render_svg(frame=frame, layers=[MapLayer(name="a", features=[mixed], fill="#ff0000")], legend=False, scale_bar=False, north_arrow=False))
+    layer = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "layer")
+    paths = layer.findall(f"{SVG}path")
+    assert [p.get("fill") for p in paths] == [None, "none"]
+    assert paths[0].get("d").endswith("Z")
+    assert "Z" not in paths[1].get("d")
+    assert len(layer.findall(f"{SVG}circle")) == 1
