@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/reset/<path:rest>", self_service_reset_disabled),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("approvals.hall.urls")),
+    path("", include("approvals.registry.urls")),
     path("", include("approvals.notices.urls")),
     path("", include("approvals.issued.urls")),
     path("", include("maps.urls")),

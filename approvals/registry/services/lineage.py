@@ -24,7 +24,13 @@ from approvals.exceptions import StateConflict
 from approvals.permissions import require
 from approvals.registry.choices import ChangeKind
 from approvals.registry.models import ParcelChange
-from approvals.registry.services.registration import overlap_tolerance_m2, parcel_create, registered_overlaps, retire
+from approvals.registry.services.registration import (
+    overlap_refusal,
+    overlap_tolerance_m2,
+    parcel_create,
+    registered_overlaps,
+    retire,
+)
 from approvals.services.common import history
 from parcels.choices import ParcelStatus
 from parcels.geo import STORAGE_SRID
@@ -170,8 +176,6 @@ def parcel_resurvey(*, parcel: Parcel, geom: GEOSGeometry, by: AbstractBaseUser,
         (source,) = _locked_registered([parcel], by)
         clash = registered_overlaps(geom=new, exclude=[source.pk])
         if clash:
-            from approvals.registry.services.registration import overlap_refusal
-
             raise overlap_refusal(clash)
         now = timezone.now()
         outputs = _outputs([new], source=source, inputs=[source])
