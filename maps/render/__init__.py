@@ -30,9 +30,18 @@ API (all keyword-typed; every error is a RenderError, a ValueError, with a messa
   in WeasyPrint or a browser prints it at the true scale. `svg_data_uri(svg)` makes that URI.
 - All text (titles, layer names, labels) is escaped and stripped of characters XML forbids; the
   SVG references nothing outside itself (its only url() is its own clip path).
-- Grid: lines every `grid_m` metres; `<line class="grid-e">` are easting (Y) lines, `class="grid-n"`
-  northing (X) lines; labels are "X 3317200" / "Y 38512400" in metres (Y with the zone prefix),
-  as Chinese surveying writes X = northing, Y = easting.
+- Grid: lines every `grid_m` metres (refused when closer than 5 mm on paper); `<line class="grid-e">`
+  are easting (Y) lines, `class="grid-n"` northing (X) lines, each with data-m = its coordinate;
+  labels are "X 3317200" / "Y 38512400" in metres (Y with the zone prefix), as Chinese surveying
+  writes X = northing, Y = easting. Grid north is up; the north arrow points to it.
+- Furniture sits inside the frame: title top left, north arrow top right, scale bar (a round
+  length, "1:scale" above it) bottom left, legend (layers in list order) bottom right.
+- Polygons are filled with `fill` at `fill_opacity`; lines are never filled; points are small dots.
+  Per-feature labels are drawn at a point on the feature's surface when that lies in the frame.
+
+Also here: maps.render.raster.pdf_to_png(pdf, dpi=…) (PDF → PNG by pdftoppm, fixed arguments and a
+timeout) and maps.render.sheet (the print-map sheet: paper sizes, data queries, PDF via the
+project's one PDF path approvals.issued.pdf.pdf_render).
 """
 
 from __future__ import annotations

@@ -199,6 +199,6 @@ def sheet_html(sheet: Sheet) -> str:
 
 
 def sheet_pdf(sheet: Sheet) -> bytes:
-    from approvals.hall.views.query import pdf_render
+    from approvals.issued.pdf import pdf_render
 
     return pdf_render(sheet_html(sheet))

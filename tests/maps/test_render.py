@@ -227,7 +227,7 @@ def test_svg_prints_through_weasyprint_at_true_size_and_is_not_blank():
 
     from PIL import Image
 
-    from approvals.hall.views.query import pdf_render
+    from approvals.issued.pdf import pdf_render
     from maps.render.raster import pdf_to_png
 
     frame = MapFrame(centre_lonlat=CENTRE, scale=2000, width_mm=170, height_mm=120)
