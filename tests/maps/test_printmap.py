@@ -181,6 +181,10 @@ def test_hostile_title_is_text_on_the_page_the_svg_and_the_pdf(client_as, onemap
     assert "<script>alert(1)" not in page.content.decode()
     pdf = client.get(URL, _params(title=hostile, format="pdf")).content
     assert "<script>alert(1)</script>\"]]>" in _pdftotext(pdf)
+    # control characters and undecodable bytes in the query string: still a sheet, not a 500
+    odd = client.get(URL + "?" + "&".join(f"{k}={v}" for k, v in _params(format="pdf").items()) + "&title=%01%1f%ff%fe%ed%a0%80")
+    assert odd.status_code == 200
+    assert odd.content.startswith(b"%PDF")
 
 
 @pytest.mark.django_db
