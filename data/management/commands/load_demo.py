@@ -11,6 +11,7 @@ from data.demo_cases import load_cases
 from data.hall_demo_appointments import load_appointments_demo
 from data.hall_demo_callbacks import load_callbacks_demo
 from data.hall_demo_ratings import load_ratings_demo
+from data.registry_demo import load_registry_demo
 from data.notices_demo import load_notices_demo
 from onemap.checks import demo_mode
 
@@ -35,6 +36,8 @@ class Command(BaseCommand):
         self.stdout.write(f"ratings: {load_ratings_demo()} new")
         self.stdout.write(f"call-backs: {load_callbacks_demo()} new")
         self.stdout.write(f"appointments: {load_appointments_demo()} new")
+        # The land register: certificates, a replacement, a cancellation, split, merge, re-survey (data/registry_demo.py).
+        self.stdout.write(f"register: {load_registry_demo()} new")
         # Public notices (公示): the rules, one running, one finished with an answered objection, one held (data/notices_demo.py).
         self.stdout.write(f"public notices: {load_notices_demo()} new")
         if not options["quiet_accounts"]:
