@@ -14,9 +14,10 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from approvals.choices import ApplicationStatus
+from approvals.choices import ApplicationStatus, StepState
 from approvals.models import Application, ReviewStep
 from approvals.notices.models import Notice, NoticeRule, Objection
+from approvals.services.common import route
 from approvals.workdays import TZ
 
 # What a notice number can look like (GS + case reference + -n); anything else is not looked up.
@@ -95,7 +96,9 @@ def notice_panel(*, user: AbstractBaseUser | AnonymousUser, application: Applica
         return None
     panel = NoticePanel(notices=notices, rule=rule)
     panel.running = next((n for n in notices if is_running(n, now)), None)
-    if application.status == ApplicationStatus.IN_REVIEW:
+    step = application.steps.filter(closed_at__isnull=True).select_related("division").first()
+    if step is not None and application.status == ApplicationStatus.IN_REVIEW and route(application)[-1].level == step.level:
+        # the hold matters where final approval is given: at the route's last level
         panel.hold = decision_hold(application=application, now=now)
     # Objection texts are for the staff acting on the land; names and phones for the level's reviewers.
     panel.see_objections = rules.has_perm("approvals.view_right_holders", user, application)
@@ -106,15 +109,11 @@ def notice_panel(*, user: AbstractBaseUser | AnonymousUser, application: Applica
     if panel.see_objections:
         for objection in Objection.objects.filter(notice__in=notices).select_related("answer", "answer__answered_by").order_by("lodged_at", "id"):
             panel.objections.setdefault(objection.notice_id, []).append(objection)
-    step = application.steps.filter(closed_at__isnull=True).select_related("division").first()
     panel.can_publish = bool(rule and step and can_publish_at(step=step, user=user) and not step.notices.exists())
     return panel
 
 
 def can_publish_at(*, step: ReviewStep, user: AbstractBaseUser | AnonymousUser) -> bool:
-    from approvals.choices import StepState
-    from approvals.services.common import route
-
     if step.state != StepState.ACCEPTED or not rules.has_perm("approvals.review_step", user, step):
         return False
     return route(step.application)[-1].level == step.level
