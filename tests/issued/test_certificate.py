@@ -114,3 +114,13 @@ def test_a_replacement_is_version_two_and_the_first_says_it_is_superseded(users,
     again = IssuedDocument.objects.get(pk=first.pk)
     assert (again.version, again.sha256, again.number) == (1, first.sha256, certificate.number)
     assert new.number in "".join(pdf_text(second.file.read()).split())
+
+
+def test_the_certificate_goes_only_to_the_applicant_and_the_staff_of_that_land(users, accepted, client_as):
+    """Holders' names and identity numbers: not for planners, departments, other counties or the
+    administrator through the pages."""
+    register(users, accepted)
+    doc = IssuedDocument.objects.get(kind="certificate")
+    expected = {"applicant": 200, "clerk_jiayu": 200, "reviewer_jiayu": 200,
+                "planner": 404, "dept_jiayu": 404, "reviewer_chibi": 404, "admin": 404}
+    assert {u: client_as(u).get(f"/documents/{doc.pk}.pdf").status_code for u in expected} == expected
