@@ -277,3 +277,25 @@ def test_outputs_are_rate_limited_per_user(client_as, onemap, monkeypatch):
         # the preview draws no PDF and is not counted; another user has their own allowance
         assert client.get(URL, _params()).status_code == 200
         assert client_as("clerk_jiayu").get(URL, _params(format="pdf")).status_code == 200
+
+
+def test_page_keeps_the_policy_with_hostile_layer_names_and_titles(client_as, users, onemap):
+    """The preview page with a hostile layer name and application title (drawn into the SVG as
+    text): the Content-Security-Policy holds, nothing inline, and the SVG carries no element of the payload."""
+    from parcels.models import Layer
+    from tests.maps.test_csp import PAYLOAD, assert_policy
+
+    app = submit(users["applicant"], title=PAYLOAD)
+    Layer.objects.filter(slug="urban-boundary").update(name=PAYLOAD, name_en=PAYLOAD)
+    centre = {"lon": str((JIAYU_SITE[0] + JIAYU_SITE[2]) / 2), "lat": str((JIAYU_SITE[1] + JIAYU_SITE[3]) / 2)}
+    response = client_as("planner").get(URL, {**_params(scale="2000", layers=["urban-boundary"], applications="on", title=PAYLOAD), **centre})
+    assert response.status_code == 200
+    assert_policy(response, URL)
+    root = _preview_svg(response)
+    svg_ns = "{http://www.w3.org/2000/svg}"
+    assert not list(root.iter(f"{svg_ns}script"))
+    assert not list(root.iter(f"{svg_ns}img"))
+    assert not list(root.iter("script"))
+    texts = [t.text for t in root.iter(f"{svg_ns}text")]
+    assert f"{PAYLOAD} v1" in texts  # the legend names the hostile layer, as text
+    assert app.reference in texts
