@@ -22,6 +22,8 @@ OPEN_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.IN_REVIEW)
 
 
 class Level(models.TextChoices):
+    # 部·省·市·县·所: the township land station (乡镇国土所) is the county bureau's outpost in a town.
+    STATION = "station", _("Township land station")
     COUNTY = "county", _("County")
     CITY = "city", _("City")
     PROVINCE = "province", _("Province")
@@ -39,8 +41,9 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("Administrator")
 
 
-LEVEL_OF_DIVISION = {"county": Level.COUNTY, "city": Level.CITY, "province": Level.PROVINCE, "nation": Level.NATION}
-LEVEL_ORDER = [Level.COUNTY, Level.CITY, Level.PROVINCE, Level.NATION]
+LEVEL_OF_DIVISION = {"station": Level.STATION, "county": Level.COUNTY, "city": Level.CITY, "province": Level.PROVINCE,
+                     "nation": Level.NATION}
+LEVEL_ORDER = [Level.STATION, Level.COUNTY, Level.CITY, Level.PROVINCE, Level.NATION]
 
 
 class StepState(models.TextChoices):

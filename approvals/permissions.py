@@ -1,7 +1,8 @@
 """Role × jurisdiction. Querysets for lists live here; per-object rules are in approvals/rules.py
 (django-rules predicates) and services, pages and the API all ask them through `require`.
 
-A membership's division covers itself and every division below it (code prefix by level).
+A membership's division covers itself and every division below it (code prefix by level: a
+county's 6 digits begin its township land stations' 9).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from parcels.models import Division
 
 
 def covered_divisions_q(division: Division, field: str = "division") -> Q:
-    """Q matching `field` for `division` and every division under it (6-digit code prefixes)."""
+    """Q matching `field` for `division` and every division under it (code prefixes: a county
+    covers its stations; a station only itself)."""
     code = division.code
     if division.level == "nation":
         return Q()
@@ -26,6 +28,8 @@ def covered_divisions_q(division: Division, field: str = "division") -> Q:
         return Q(**{f"{field}__code__startswith": code[:2]})
     if division.level == "city":
         return Q(**{f"{field}__code__startswith": code[:4]})
+    if division.level == "county":
+        return Q(**{f"{field}__code__startswith": code[:6]})
     return Q(**{f"{field}__code": code})
 
 
@@ -33,8 +37,26 @@ def covers(division: Division, other: Division) -> bool:
     """True when `division` is `other` or an ancestor of it (same rule as covered_divisions_q)."""
     if division.level == "nation":
         return True
+    if division.level == "station":
+        return other.code == division.code
     prefix = {"province": 2, "city": 4}.get(division.level, 6)
     return other.code[:prefix] == division.code[:prefix]
+
+
+def receives_at_window(division: Division, other: Division) -> bool:
+    """Whether a window clerk of `division` receives (accepts, returns) an application of `other`:
+    a case whose division is a township land station is received at that station's window only
+    (its route starts there); any other case at the windows of its division and those above."""
+    if other.level == "station":
+        return other.code == division.code
+    return covers(division, other)
+
+
+def window_divisions_q(division: Division, field: str = "division") -> Q:
+    """Q of the applications a window clerk of `division` receives (as receives_at_window)."""
+    if division.level == "station":
+        return Q(**{f"{field}__code": division.code})
+    return covered_divisions_q(division, field) & ~Q(**{f"{field}__level": "station"})
 
 
 def memberships(user: AbstractBaseUser | AnonymousUser, role: str) -> QuerySet[Membership]:

@@ -10,7 +10,7 @@ import rules
 
 from approvals.choices import Role
 from approvals.models import Application, DepartmentTask, ReviewStep
-from approvals.permissions import covers, is_admin, memberships, visible_applications
+from approvals.permissions import covers, is_admin, memberships, receives_at_window, visible_applications
 
 
 @rules.predicate
@@ -25,8 +25,9 @@ def is_own(user, application: Application) -> bool:
 
 @rules.predicate
 def is_window_clerk(user, application: Application) -> bool:
-    """A clerk of the application's division or of a division above it (the window that receives it)."""
-    return any(covers(m.division, application.division) for m in memberships(user, Role.CLERK))
+    """A clerk of the application's division or of a division above it (the window that receives
+    it); a township land station's case only at that station's window (permissions.receives_at_window)."""
+    return any(receives_at_window(m.division, application.division) for m in memberships(user, Role.CLERK))
 
 
 @rules.predicate

@@ -8,7 +8,9 @@ from decimal import Decimal
 
 # Seed kinds (admin-editable afterwards). Limits in working days; 0 = the same working day.
 # construction land: statutory 45 (土地管理法实施条例), promised 20 (Hubei), green channel 12;
-# rural homestead: 20 before the reform, promised 3.5 (the article); registration: statutory 30
+# rural homestead: 20 before the reform, promised 3.5 (the article), received at the township land
+# station (1 day: the one-window check and the site visit; green 0.5) and decided at the county
+# (2.5; green 1.5), the two adding up to the promise; registration: statutory 30
 # (不动产登记暂行条例), issued the same day (当场办结).
 KINDS = [
     # code, name, English, statutory, promised, green, order, route [(level, days, green days)], documents [(code, name, English)]
@@ -19,7 +21,7 @@ KINDS = [
       ("plan_conformity", "规划符合性说明", "Statement of conformity with the spatial plan"),
       ("farmland_compensation", "补充耕地方案", "Farmland compensation plan")]),
     ("rural_homestead", "农村宅基地审批", "Rural homestead approval", "20", "3.5", "2", 20,
-     [("county", "3.5", "2")],
+     [("station", "1", "0.5"), ("county", "2.5", "1.5")],
      [("application_form", "宅基地申请表", "Homestead application form"),
       ("household_register", "户口簿", "Household register"),
       ("village_opinion", "村民小组意见", "Village group opinion")]),
@@ -47,6 +49,30 @@ def seed_routes(apps, schema_editor=None):
             RouteStep.objects.get_or_create(kind_id=code, level=level, defaults={"order": order, "days": Decimal(days), "green_days": Decimal(green)})
         for doc_code, name, name_en in docs:
             RequiredDocument.objects.get_or_create(kind_id=code, code=doc_code, defaults={"name": name, "name_en": name_en})
+
+
+# The homestead route before the station level (migration 0004 seeded it on existing installs).
+_HOMESTEAD_COUNTY_BEFORE = ("3.5", "2")
+
+
+def homestead_via_station(apps, schema_editor=None):
+    """Migration 0008: puts the township land station in front of the county on an existing
+    install's rural homestead route (idempotent: a route that already has a station step is left
+    alone). The county step moves to second place; its limits become the seed's split only while
+    they are still the old seed's (an administrator's own figures are kept)."""
+    RouteStep = apps.get_model("approvals", "RouteStep")
+    kind = next(k for k in KINDS if k[0] == "rural_homestead")
+    steps = RouteStep.objects.filter(kind_id=kind[0])
+    if not apps.get_model("approvals", "ApplicationKind").objects.filter(code=kind[0]).exists() or steps.filter(level="station").exists():
+        return
+    # Highest order first, so that (kind, order) stays unique at every step.
+    for step in steps.order_by("-order"):
+        step.order += 1
+        step.save(update_fields=["order"])
+    (_level, days, green), (_county, county_days, county_green) = kind[7][:2]
+    RouteStep.objects.create(kind_id=kind[0], level="station", order=1, days=Decimal(days), green_days=Decimal(green))
+    steps.filter(level="county", days=Decimal(_HOMESTEAD_COUNTY_BEFORE[0]), green_days=Decimal(_HOMESTEAD_COUNTY_BEFORE[1])).update(
+        days=Decimal(county_days), green_days=Decimal(county_green))
 
 
 def seed_all() -> None:

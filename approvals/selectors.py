@@ -13,11 +13,11 @@ from django.http import Http404
 from django.utils import timezone
 from pghistory.models import Events
 
-from approvals.choices import ApplicationStatus, Role
+from approvals.choices import LEVEL_OF_DIVISION, ApplicationStatus, Role
 from approvals.clocks import Clock, application_clocks, step_clock, task_clock
 from approvals.models import Application, DepartmentTask, Notification, OverlapReport, ReviewStep, RouteStep
-from approvals.permissions import covered_divisions_q, covers, memberships, visible_applications
-from approvals.services.common import route_step
+from approvals.permissions import covered_divisions_q, covers, memberships, visible_applications, window_divisions_q
+from approvals.services.common import route_from, route_step
 from approvals.workdays import WorkdayCalendar
 from parcels.models import Division, LayerVersion
 from parcels.overlap import without_right_holders
@@ -32,7 +32,7 @@ def work_queue(*, user: AbstractBaseUser) -> QuerySet[Application]:
     their division (level reviewers), or with an unanswered task of their department."""
     q = Q(pk__in=[])
     for m in memberships(user, Role.CLERK):
-        q |= covered_divisions_q(m.division) & Q(status=ApplicationStatus.SUBMITTED)
+        q |= window_divisions_q(m.division) & Q(status=ApplicationStatus.SUBMITTED)
     for m in memberships(user, Role.REVIEWER):
         q |= Q(pk__in=ReviewStep.objects.filter(division=m.division, closed_at__isnull=True).values("application"))
     for m in memberships(user, Role.DEPARTMENT_REVIEWER):
@@ -67,14 +67,18 @@ def with_clocks(applications, *, now: dt.datetime | None = None) -> list[QueueRo
     cal = WorkdayCalendar()
     apps = list(applications)
     open_steps = {s.application_id: s for s in ReviewStep.objects.filter(application__in=apps, closed_at__isnull=True).select_related("division")}
-    # one query for every kind's route, not one per row
-    limits = {(r.kind_id, r.level): r for r in RouteStep.objects.filter(kind__in={a.kind_id for a in apps})}
+    # one query for every kind's route and one for the divisions' levels, not one per row
+    routes: dict[str, list[RouteStep]] = {}
+    for r in RouteStep.objects.filter(kind__in={a.kind_id for a in apps}).order_by("kind", "order"):
+        routes.setdefault(r.kind_id, []).append(r)
+    division_levels = dict(Division.objects.filter(pk__in={a.division_id for a in apps}).values_list("code", "level"))
     rows = []
     for app in apps:
         step = open_steps.get(app.pk)
         sclock = None
         if step is not None:
-            sclock = step_clock(cal=cal, step=step, limit=limits[(app.kind_id, step.level)].limit(green=app.green_channel), now=now)
+            spec = next(r for r in route_from(routes[app.kind_id], LEVEL_OF_DIVISION[division_levels[app.division_id]]) if r.level == step.level)
+            sclock = step_clock(cal=cal, step=step, limit=spec.limit(green=app.green_channel), now=now)
         clocks = application_clocks(cal=cal, application=app, now=now)
         flags = ["green"] if app.green_channel else []
         candidates = [c for c in ([sclock] if sclock else []) + (list(clocks.values()) if clocks else []) if c.limit is not None]
@@ -238,13 +242,15 @@ def approved_area_by_county_and_class(*, user: AbstractBaseUser, year: int | Non
     qs = visible_applications(user).filter(status=ApplicationStatus.APPROVED).select_related("division")
     if year:
         qs = qs.filter(decided_at__year=year)
-    for app in qs:
+    for app in qs.select_related("division__parent"):
         report = latest_overlap_report(application=app)
+        # a township land station's case counts for its county
+        county = app.division.parent if app.division.level == "station" else app.division
         for layer in report.result["layers"] if report else []:
             if layer["layer"] not in survey:
                 continue
             for c in layer["classes"]:
-                key = (app.division.name, c["code"], c["name"])
+                key = (county.name, c["code"], c["name"])
                 totals[key] = totals.get(key, 0.0) + c["area_m2"]
     return [{"division": d, "class_code": code, "class_name": name, "area_m2": round(area, 2)}
             for (d, code, name), area in sorted(totals.items(), key=lambda kv: -kv[1])]

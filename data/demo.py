@@ -21,6 +21,8 @@ from parcels.services import division_load, file_sha256, layer_version_create, p
 
 DATA_DIR = Path(__file__).resolve().parent
 DIVISIONS_FILE = DATA_DIR / "divisions" / "xianning_divisions.geojson"
+# Jiayu's township land stations (乡镇国土所), synthetic boundaries (data/stations.py).
+STATIONS_FILE = DATA_DIR / "divisions" / "jiayu_stations.geojson"
 DEMO_GPKG = DATA_DIR / "demo" / "jiayu_onemap.gpkg"
 # Printed in the README, so known to everyone: a server with DEBUG=0 refuses to start while an
 # account still has it, unless ONEMAP_DEMO=1 (onemap/checks.py).
@@ -130,8 +132,38 @@ DEMO_OFFICERS = (
 )
 
 
+# Jiayu's township land stations (乡镇国土所, data/stations.py): (slug, code, town, English).
+# Their accounts, windows and officers are made only where the stations are loaded (load_stations:
+# `load_demo` does; the test database has the real divisions only unless a test loads them).
+STATIONS = (("yuyue", "421221100", "鱼岳镇", "Yuyue"), ("guanqiao", "421221102", "官桥镇", "Guanqiao"),
+            ("paizhouwan", "421221103", "簰洲湾镇", "Paizhouwan"), ("panjiawan", "421221105", "潘家湾镇", "Panjiawan"))
+# A window clerk each (rural homesteads are received at the station) and the station head, who
+# reviews the station's step and forwards the case to the county.
+STATION_ACCOUNTS = tuple(
+    DemoAccount(f"{who}_{slug}", role, code, f"{name_en} land station {what}")
+    for slug, code, _town, name_en in STATIONS
+    for who, role, what in (("clerk", Role.CLERK, "window clerk"), ("reviewer", Role.REVIEWER, "head (station step)"))
+)
+STATION_WINDOWS = tuple(
+    DemoWindow(f"{slug}-station", code, f"{town}国土所窗口", f"{name_en} land station window",
+               f"{town}便民服务中心国土所窗口", "周一至周五 8:30–12:00, 14:30–17:30", "农忙时节周六上午")
+    for slug, code, town, name_en in STATIONS
+)
+STATION_OFFICERS = (
+    DemoOfficer("clerk_yuyue", "yuyue-station", "JY1001", "刘春华", "宅基地申请受理、现场踏勘与代办", "就近受理、上门代办、限时办结", is_head=True),
+    DemoOfficer("clerk_guanqiao", "guanqiao-station", "JY1021", "周立新", "宅基地申请受理、现场踏勘与代办", "就近受理、上门代办、限时办结", is_head=True),
+    DemoOfficer("clerk_paizhouwan", "paizhouwan-station", "JY1031", "吴小燕", "宅基地申请受理、现场踏勘与代办", "就近受理、上门代办、限时办结", is_head=True),
+    DemoOfficer("clerk_panjiawan", "panjiawan-station", "JY1051", "黄德兵", "宅基地申请受理、现场踏勘与代办", "就近受理、上门代办、限时办结", is_head=True),
+)
+
+
 def load_divisions() -> int:
     return division_load(frame=gpd.read_file(DIVISIONS_FILE), source=DIVISIONS_FILE.name)
+
+
+def load_stations() -> int:
+    """Jiayu's township land stations, under their county (after load_divisions; same loader)."""
+    return division_load(frame=gpd.read_file(STATIONS_FILE), source=STATIONS_FILE.name)
 
 
 def load_layers(*, progress: bool = False) -> list[str]:
@@ -206,7 +238,39 @@ def load_accounts() -> list[DemoAccount]:
         department = Department.objects.get(division=division, name=account.department) if account.department else None
         Membership.objects.get_or_create(user=user, role=account.role, division=division, defaults={"department": department})
     load_windows()
-    return list(DEMO_ACCOUNTS)
+    return [*DEMO_ACCOUNTS, *_station_accounts()]
+
+
+def _loaded_stations() -> set[str]:
+    return set(Division.objects.filter(level="station", code__in=[s[1] for s in STATIONS]).values_list("code", flat=True))
+
+
+def _station_accounts() -> list[DemoAccount]:
+    """The stations' accounts (where the stations are loaded), their windows and officers."""
+    from approvals.hall.models import Officer, Window
+
+    loaded = _loaded_stations()
+    accounts = [a for a in STATION_ACCOUNTS if a.division in loaded]
+    hashed = make_password(DEMO_PASSWORD)
+    for account in accounts:
+        user, created = get_user_model().objects.get_or_create(username=account.username)
+        if created:
+            user.password = hashed
+            user.full_clean()
+            user.save()
+        Membership.objects.get_or_create(user=user, role=account.role, division_id=account.division)
+    for spec in STATION_WINDOWS:
+        if spec.division in loaded:
+            Window.objects.update_or_create(code=spec.code, defaults={
+                "division_id": spec.division, "name": spec.name, "name_en": spec.name_en, "address": spec.address,
+                "hours": spec.hours, "extended_hours": spec.extended_hours})
+    windows = {w.code: w for w in Window.objects.filter(code__in=[s.window for s in STATION_OFFICERS])}
+    for spec in STATION_OFFICERS:
+        if spec.window in windows:
+            Officer.objects.update_or_create(user=get_user_model().objects.get(username=spec.username), defaults={
+                "window": windows[spec.window], "staff_number": spec.staff_number, "display_name": spec.display_name,
+                "duties": spec.duties, "commitment": spec.commitment, "party_member": spec.party_member, "is_head": spec.is_head})
+    return accounts
 
 
 def load_windows() -> None:

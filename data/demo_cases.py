@@ -9,6 +9,10 @@ What it makes (relative to the day it runs):
 - open cases: awaiting the window, returned with reasons, at the county with departments, at the
   city (sent, awaiting receipt), at the province, at the ministry, and one past its promised date.
 
+Where Jiayu's township land stations are loaded (data.demo.load_stations), a homestead whose site
+lies in a station is received at that station's window, forwarded by the station's head and
+decided at the county (its route: station → county); elsewhere it starts at the county.
+
 Idempotent: nothing is made when the demo applicants already have applications.
 """
 
@@ -46,6 +50,7 @@ from approvals.services import (
     window_return,
 )
 from approvals.workdays import WorkdayCalendar
+from data.demo import STATIONS
 from parcels.models import Division
 
 TZ = ZoneInfo(settings.TIME_ZONE)
@@ -139,6 +144,27 @@ def _open_step(app: Application):
     return app.steps.get(closed_at__isnull=True)
 
 
+def _station(app: Application) -> str | None:
+    """The slug of the township land station the application belongs to (None at a county)."""
+    return next((slug for slug, code, _town, _en in STATIONS if code == app.division_id), None)
+
+
+def _window_clerk(app: Application, clerk: str) -> str:
+    """Who receives the application: its station's clerk, or `clerk` at the county window."""
+    station = _station(app)
+    return f"clerk_{station}" if station else clerk
+
+
+def _receive(demo: Demo, app: Application, *, when: dt.datetime, clerk: str) -> Application:
+    """Window acceptance, at the station for a station's case; the station's head forwards it to
+    the county the same afternoon (the station's step: 1 working day)."""
+    app = _accept(demo, app, when=when, clerk=_window_clerk(app, clerk))
+    station = _station(app)
+    if station is None:
+        return app
+    return _level(demo, app, reviewer=f"reviewer_{station}", when=when.replace(hour=12), comment="已现场踏勘，四至清楚，同意上报")
+
+
 def _level(demo: Demo, app: Application, *, reviewer: str, when: dt.datetime, outcome: str = "forwarded",
            departments: tuple[tuple[str, str], ...] = (), comment: str = "同意") -> Application:
     """One level of review at `when`: receive (when sent up), departments in parallel, decide."""
@@ -167,7 +193,7 @@ CITY_DEPTS = (("耕地保护科", "dept_xianning"), ("国土空间规划科", "d
 
 def _finished_homestead(demo: Demo, *, applicant: str, day: dt.date, clerk: str, days_taken: int, reject: bool = False) -> Application:
     app = _submit(demo, applicant=applicant, kind="rural_homestead", when=_local(day, 9, 10), title=f"{demo.user(applicant).last_name or '村民'}宅基地建房")
-    app = _accept(demo, app, when=_local(day, 9, 40), clerk=clerk)
+    app = _receive(demo, app, when=_local(day, 9, 40), clerk=clerk)
     end = _after(demo, day, days_taken)
     outcome = "rejected" if reject else "approved"
     comment = "选址占用永久基本农田，不予批准" if reject else "同意"
@@ -215,6 +241,7 @@ def _residents() -> dict[str, object]:
 def load_cases(*, today: dt.date | None = None, progress: Callable[[str], None] | None = None) -> int:
     """Makes the demo cases unless the demo applicants have applications already. Returns how many."""
     users = {u.username: u for u in get_user_model().objects.filter(username__in=[*CLERKS, "applicant"])}
+    users.update({u.username: u for u in get_user_model().objects.filter(username__in=[f"clerk_{s[0]}" for s in STATIONS])})
     users.update({u.username: u for u in get_user_model().objects.filter(username__startswith="reviewer_")})
     users.update({u.username: u for u in get_user_model().objects.filter(username__startswith="dept_")})
     users.update(_residents())
@@ -264,12 +291,12 @@ def load_cases(*, today: dt.date | None = None, progress: Callable[[str], None] 
     # Past its promise: a homestead accepted nine working days ago, still at the county.
     late_day = _working_day(demo, today - dt.timedelta(days=13))
     late = _submit(demo, applicant="resident_07", kind="rural_homestead", when=_local(late_day, 9), title="何家宅基地翻建")
-    made.append(_accept(demo, late, when=_local(late_day, 9, 30), clerk="clerk_jiayu2"))
+    made.append(_receive(demo, late, when=_local(late_day, 9, 30), clerk="clerk_jiayu2"))
     # Returned by the window with reasons (documents missing), then corrected and waiting again.
     returned = _submit(demo, applicant="resident_08", kind="rural_homestead", when=_local(_working_day(demo, today - dt.timedelta(days=5)), 10),
                        title="罗家湾宅基地建房", documents=False)
     with at(_local(_working_day(demo, today - dt.timedelta(days=5)), 11)):
-        returned = window_return(application=returned, by=demo.user("clerk_jiayu"), ip="10.20.1.2",
+        returned = window_return(application=returned, by=demo.user(_window_clerk(returned, "clerk_jiayu")), ip="10.20.1.2",
                                  reasons=["缺少户口簿复印件", "村民小组意见未签字盖章", "宗地图四至与申请表不一致"])
     made.append(returned)
     still_returned = _submit(demo, applicant="resident_09", kind="registration", when=_local(_working_day(demo, today - dt.timedelta(days=2)), 15),

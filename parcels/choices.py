@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class DivisionLevel(models.TextChoices):
+    # 乡镇国土所: the county bureau's land station in a township (a town's 9-digit code, 统计用区划代码).
+    STATION = "station", _("Township land station")
     COUNTY = "county", _("County")
     CITY = "city", _("City")
     PROVINCE = "province", _("Province")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.gis.db import models
-from django.db.models import Q
+from django.core.exceptions import ValidationError
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from parcels.choices import (
@@ -25,9 +26,14 @@ STORAGE_SRID = 4490
 
 
 class Division(models.Model):
-    """Administrative division (6-digit code). Jurisdiction and routing hang on it."""
+    """Administrative division. Jurisdiction and routing hang on it.
 
-    code = models.CharField(_("code"), max_length=6, primary_key=True)
+    Codes (GB/T 2260, extended to townships as in GB/T 10114 / 统计用区划代码): nation, province,
+    city and county have 6 digits; a township land station (乡镇国土所) has its town's 9 digits, its
+    county's 6 followed by 3, and its parent is that county.
+    """
+
+    code = models.CharField(_("code"), max_length=9, primary_key=True)
     name = models.CharField(_("name"), max_length=64)
     name_en = models.CharField(_("English name"), max_length=128, blank=True)
     level = models.CharField(_("level"), max_length=16, choices=DivisionLevel.choices)
@@ -42,7 +48,12 @@ class Division(models.Model):
         verbose_name = _("division")
         verbose_name_plural = _("divisions")
         constraints = [
-            models.CheckConstraint(condition=Q(code__regex=r"^[0-9]{6}$"), name="division_code_6_digits"),
+            # 9 digits for a station (inside its parent's code), 6 for every other level.
+            models.CheckConstraint(
+                condition=(Q(level="station", code__regex=r"^[0-9]{9}$", code__startswith=F("parent_id"))
+                           | (~Q(level="station") & Q(code__regex=r"^[0-9]{6}$"))),
+                name="division_code_digits_by_level",
+            ),
             models.CheckConstraint(
                 condition=Q(level="nation") | Q(parent__isnull=False), name="division_parent_unless_nation"
             ),
@@ -50,6 +61,12 @@ class Division(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    def clean(self) -> None:
+        # A station hangs under a county (the CHECK above can test the code, not the parent's level).
+        if self.level == DivisionLevel.STATION and self.parent_id and Division.objects.filter(
+                pk=self.parent_id).exclude(level=DivisionLevel.COUNTY).exists():
+            raise ValidationError({"parent": _("A township land station belongs to a county.")})
 
 
 class Layer(models.Model):

@@ -70,7 +70,7 @@ def division_load(*, frame: gpd.GeoDataFrame, source: str) -> int:
     Parents are written before children (rows are sorted by level), so foreign keys hold.
     """
     frame = _to_storage_crs(frame, source)
-    order = {"nation": 0, "province": 1, "city": 2, "county": 3}
+    order = {"nation": 0, "province": 1, "city": 2, "county": 3, "station": 4}
     rows = sorted(frame.itertuples(index=False), key=lambda r: order[r.level])
     if not Division.objects.filter(code="100000").exists():
         nation = Division(code="100000", name="中华人民共和国", name_en="People's Republic of China", level="nation")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from contextlib import contextmanager
 
@@ -9,9 +10,9 @@ import pghistory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 
-from approvals.choices import LEVEL_OF_DIVISION, LEVEL_ORDER, Role
+from approvals.choices import LEVEL_OF_DIVISION, LEVEL_ORDER, Level, Role
 from approvals.models import Application, ApplicationEvent, Membership, Notification, RouteStep
-from approvals.permissions import covers
+from approvals.permissions import receives_at_window
 from parcels.models import Division
 
 
@@ -64,9 +65,9 @@ def users_with(*, role: str, division: Division | None = None, department_id: in
 
 
 def window_clerks(application: Application) -> list[AbstractBaseUser]:
-    """Clerks whose division covers the application's (the windows that receive it)."""
+    """Clerks of the windows that receive the application (permissions.receives_at_window)."""
     members = Membership.objects.filter(role=Role.CLERK, user__is_active=True).select_related("division", "user")
-    return [m.user for m in members if covers(m.division, application.division)]
+    return [m.user for m in members if receives_at_window(m.division, application.division)]
 
 
 def level_of(division: Division) -> str:
@@ -88,8 +89,26 @@ def division_at(division: Division, level: str) -> Division:
 def route(application: Application) -> list[RouteStep]:
     """The kind's route from the application's own level up (a site crossing counties starts at
     their lowest common level, so the levels below it are skipped)."""
-    start = LEVEL_ORDER.index(level_of(application.division))
-    return [r for r in application.kind.route.order_by("order") if LEVEL_ORDER.index(r.level) >= start]
+    return route_from(list(application.kind.route.order_by("order")), level_of(application.division))
+
+
+def route_from(steps: list[RouteStep], level: str) -> list[RouteStep]:
+    """The route `steps` (a kind's, in order) for an application whose division is at `level`.
+
+    A case that starts at the county although its kind's route begins at the township land
+    station (a county without stations, or a site across two of them) gives the station's days
+    to the county step: the county bureau then does the station's work (the one-window check and
+    the site visit), and the levels' limits still add up to the promise. The returned county step
+    is then an unsaved copy; never save it."""
+    start = LEVEL_ORDER.index(level)
+    kept = [r for r in steps if LEVEL_ORDER.index(r.level) >= start]
+    station = next((r for r in steps if r.level == Level.STATION), None)
+    if station is None or not kept or kept[0].level != Level.COUNTY:
+        return kept
+    county = copy.copy(kept[0])
+    county.days += station.days
+    county.green_days += station.green_days
+    return [county, *kept[1:]]
 
 
 def route_step(application: Application, level: str) -> RouteStep:

@@ -18,7 +18,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from approvals.choices import OPEN_STATUSES, AgentReason, ApplicationStatus, EventAction, NotificationKind
+from approvals.choices import OPEN_STATUSES, AgentReason, ApplicationStatus, EventAction, Level, NotificationKind
 from approvals.documents import document_check
 from approvals.exceptions import NotPermitted, StateConflict
 from approvals.hall.phones import phone_clean
@@ -33,7 +33,20 @@ from parcels.models import Division, Parcel
 from parcels.overlap import TOLERANCE_M2, overlap_analyse
 
 
-def _site_division(site: MultiPolygon) -> Division:
+def _site_division(site: MultiPolygon, kind: ApplicationKind) -> Division:
+    """The application's division: the county containing the site (for a site crossing counties,
+    their lowest common division); for a kind whose route starts at the township land station
+    (rural homestead), the station whose area contains the site, so that it is received at that
+    station's window; a site across two stations starts at the county."""
+    division = _site_county(site)
+    if division.level == "county" and kind.route.filter(level=Level.STATION).exists():
+        station = next((s for s in division.children.filter(level="station", boundary__intersects=site)
+                        if s.boundary.contains(site)), None)
+        return station or division
+    return division
+
+
+def _site_county(site: MultiPolygon) -> Division:
     """The county containing the site; for a site crossing counties, their lowest common division."""
     counties = list(Division.objects.filter(level="county", boundary__intersects=site))
     if not counties:
@@ -147,7 +160,7 @@ def _token_unused(*, applicant: AbstractBaseUser, token: uuid.UUID, agent: Abstr
 
 def _submit(*, applicant, kind, title, purpose, site, parts, green_channel, ip, submission_token=None, contact_phone="",
             agent=None, agent_reason="") -> Application:
-    division = _site_division(site)
+    division = _site_division(site, kind)
     now = timezone.now()
     # Serialise reference numbering per division (row lock on the division).
     Division.objects.select_for_update().get(pk=division.pk)
@@ -237,7 +250,7 @@ def application_resubmit(
             old_m2 = app.site_area_m2
             app.site = site
             app.site_area_m2 = site_areas(site).ellipsoidal_m2
-            app.division = _site_division(site) if app.accepted_at is None else app.division
+            app.division = _site_division(site, app.kind) if app.accepted_at is None else app.division
             changed["site"] = {"before_m2": round(old_m2, 2), "after_m2": round(app.site_area_m2, 2)}
         app.status = ApplicationStatus.SUBMITTED
         app.revision += 1

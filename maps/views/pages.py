@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from approvals import selectors as approval_selectors
 from approvals import services as approval_services
-from approvals.choices import ApplicationStatus, Level, Role, StepState, TaskRole
+from approvals.choices import LEVEL_ORDER, ApplicationStatus, Level, Role, StepState, TaskRole
 from approvals.exceptions import DataCheckFailed, NotPermitted, StateConflict
 from approvals.hall.selectors.dashboard import hall_figures
 from approvals.models import ApplicationKind
@@ -476,7 +476,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                            + ([(str(_("statutory")), float(kind.statutory_days))] if kind.statutory_days is not None else [])})
     return render(request, "maps/dashboard.html", {
         "status_rows": [(str(statuses.get(k, k)), v) for k, v in sorted(stats["by_status"].items())],
-        "level_rows": [(str(levels.get(k, k)), v) for k, v in sorted(stats["by_level"].items())],
+        # 所 → 县 → 市 → 省 → 部, the order a case climbs
+        "level_rows": [(str(levels.get(k, k)), v) for k, v in sorted(
+            stats["by_level"].items(), key=lambda kv: LEVEL_ORDER.index(kv[0]) if kv[0] in LEVEL_ORDER else len(LEVEL_ORDER))],
         "kind_rows": [(kinds[k].label if k in kinds else k, v) for k, v in sorted(stats["by_kind"].items())],
         "overdue": stats["overdue"],
         "processing": processing,

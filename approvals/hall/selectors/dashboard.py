@@ -154,7 +154,7 @@ class HallFigures:
 
 
 # Broadest first: a user with memberships at several levels is shown the call-backs of the widest.
-_BREADTH = {"nation": 0, "province": 1, "city": 2, "county": 3}
+_BREADTH = {"nation": 0, "province": 1, "city": 2, "county": 3, "station": 4}
 
 
 def _broadest_division(user: AbstractBaseUser) -> Division | None:

@@ -33,7 +33,7 @@ from approvals.models import Department
 PERIODS = ("month", "quarter", "year", "custom")
 PERIOD_LABELS = {"month": _("This month"), "quarter": _("This quarter"), "year": _("This year"), "custom": _("Chosen dates")}
 # The hall levels windows are grouped by (a window's division level).
-HALL_LEVELS = (Level.COUNTY, Level.CITY, Level.PROVINCE)
+HALL_LEVELS = (Level.STATION, Level.COUNTY, Level.CITY, Level.PROVINCE)
 
 
 def period_bounds(period: str, *, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
