@@ -24,6 +24,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         self.stdout.write(f"divisions: {demo.load_divisions()} loaded/updated")
+        self.stdout.write(f"township land stations: {demo.load_stations()} loaded/updated")
         loaded = demo.load_layers(progress=True)
         self.stdout.write(f"layers: {', '.join(loaded) if loaded else 'all present, nothing to load'}")
         self.stdout.write(f"parcels: {demo.load_parcels()} new")
