@@ -74,6 +74,19 @@ def site_map(*, geometry, width_mm: float, height_mm: float, title: str, site_la
     return {"uri": svg_data_uri(svg), "scale": scale, "epsg": epsg, "width_mm": width_mm, "height_mm": height_mm}
 
 
+def bureau_name(division) -> str:
+    """The issuing authority as its paper is headed: the ministry, a province's department (厅), a
+    city's or county's bureau (局), a township land station (所)."""
+    level = getattr(division, "level", "")
+    if division.code == "100000" or level == "nation":
+        return "中华人民共和国自然资源部"
+    if level == "province":
+        return f"{division.name}自然资源厅"
+    if level == "station":
+        return f"{division.name}自然资源所"
+    return f"{division.name}自然资源和规划局"
+
+
 def _areas(geometry) -> dict[str, Any]:
     areas = site_areas(geometry)
     figures = AreaFigures(areas.ellipsoidal_m2)
@@ -112,7 +125,7 @@ def decision_context(*, application: Application) -> dict[str, Any]:
         "decision_comment": final.comment if final and final.outcome in (StepOutcome.APPROVED, StepOutcome.REJECTED) else "",
         "decided_by": person(final.closed_by) if final else "",
         "decided_at": application.decided_at,
-        "decided_division": final.division.name if final else application.division.name,
+        "bureau": bureau_name(final.division if final else application.division),
         "map": site_map(geometry=application.site, width_mm=170, height_mm=100, title="项目用地位置示意图", site_label="申请用地"),
     }
 
@@ -162,6 +175,7 @@ def certificate_context(*, certificate) -> dict[str, Any]:
         "shared": len(holders) > 1,
         "location": f"{parcel.division.name} {application.title}",
         "county": certificate.county.name,
+        "bureau": bureau_name(certificate.county),
         "areas": {"m2": right.area_m2, "ha": right.area.ha, "mu": right.area.mu, "gk_m2": right.gk_area_m2, "gk_epsg": right.gk_epsg},
         "table": table,
         "map": site_map(geometry=parcel.geom, width_mm=150, height_mm=120, title="宗地图", site_label="本宗地",

@@ -135,3 +135,14 @@ def test_the_orm_cannot_overwrite_either(users):
         doc.save()
     with pytest.raises(DatabaseError), transaction.atomic():
         IssuedDocument.objects.filter(pk=doc.pk).delete()
+
+
+def test_each_level_heads_its_paper_with_its_own_authority():
+    from approvals.issued.papers import bureau_name
+    from parcels.models import Division
+
+    assert bureau_name(Division(code="100000", name="中华人民共和国", level="nation")) == "中华人民共和国自然资源部"
+    assert bureau_name(Division(code="420000", name="湖北省", level="province")) == "湖北省自然资源厅"
+    assert bureau_name(Division(code="421200", name="咸宁市", level="city")) == "咸宁市自然资源和规划局"
+    assert bureau_name(Division(code="421221", name="嘉鱼县", level="county")) == "嘉鱼县自然资源和规划局"
+    assert bureau_name(Division(code="421221100", name="鱼岳镇", level="station")) == "鱼岳镇自然资源所"
