@@ -61,3 +61,30 @@ def test_objection_on_a_phone(browser: Browser, live_server, onemap, users):
         context.close()
     assert offsite == []
     assert errors == []
+
+
+def test_reviewer_answers_the_objection(page, live_server, onemap, users):
+    """The level's reviewer sees the notice, the objector's phone (the text as text) and the hold on
+    the application page, and answers in place (nothing the page's CSP refuses; see conftest)."""
+    from approvals.notices.services import objection_lodge
+    from data.demo import DEMO_PASSWORD
+    from tests.e2e.conftest import login
+
+    NoticeRule.objects.create(kind_id="rural_homestead", days=5)
+    app = homestead_at_last_level(users, title="公示答复测试")
+    reviewer = last_reviewer(app)
+    if reviewer.username not in users:
+        pytest.skip("the last level's reviewer is not a demo account")
+    notice = notice_publish(application=app, by=reviewer, ip="10.0.0.3")
+    objection_lodge(notice=notice, name="李四", phone="13907152222", text="<b>界址</b>有误")
+    login(page, reviewer.username, DEMO_PASSWORD)
+    page.goto(f"/applications/{app.pk}/")
+    panel = page.locator("#notice-panel")
+    expect(panel).to_contain_text(notice.number)
+    expect(panel.locator(".objector-phone")).to_have_text("13907152222")
+    expect(panel.locator(".objection-text").first).to_have_text("<b>界址</b>有误")
+    expect(page.locator("#notice-hold")).to_be_visible()
+    panel.locator("textarea[name=text]").fill("经现场复核，界址无误。")
+    panel.locator(".answer-submit").click()
+    expect(page.locator("#notice-panel .answer-text")).to_have_text("经现场复核，界址无误。")
+    page.screenshot(path=str(ARTIFACTS / "notices_staff_panel.png"), full_page=True)
