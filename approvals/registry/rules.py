@@ -14,13 +14,15 @@ import rules
 from approvals.choices import Role
 from approvals.models import Application
 from approvals.permissions import covers, memberships
+from approvals.registry.counties import county_of
 from approvals.registry.models import Certificate
 from parcels.models import Parcel
 
 
-def _county_of(obj) -> str:
+def _county_of(obj) -> str | None:
     if isinstance(obj, Application):
-        return obj.division_id
+        county = county_of(obj.division)
+        return county.pk if county is not None else None
     if isinstance(obj, Certificate):
         return obj.county_id
     if isinstance(obj, Parcel):
@@ -30,6 +32,8 @@ def _county_of(obj) -> str:
 
 @rules.predicate
 def is_county_clerk(user, obj) -> bool:
+    if _county_of(obj) is None:
+        return False
     return memberships(user, Role.CLERK).filter(division_id=_county_of(obj), division__level="county").exists()
 
 
@@ -42,7 +46,8 @@ def is_case_agent(user, obj) -> bool:
 def acts_on_county(user, obj) -> bool:
     from parcels.models import Division
 
-    county = Division.objects.filter(pk=_county_of(obj)).first()
+    code = _county_of(obj)
+    county = Division.objects.filter(pk=code).first() if code else None
     return county is not None and any(covers(m.division, county) for role in (Role.CLERK, Role.REVIEWER) for m in memberships(user, role))
 
 

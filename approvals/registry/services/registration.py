@@ -35,6 +35,7 @@ from approvals.registry.choices import (
     RightStatus,
     RightType,
 )
+from approvals.registry.counties import county_of
 from approvals.registry.models import Certificate, ParcelChange, Right, RightHolder
 from approvals.registry.services.certificates import certificate_issue
 from approvals.registry.services.numbering import cadastral_area_for, parcel_code_next
@@ -199,7 +200,9 @@ def registration_register(*, application: Application, by: AbstractBaseUser, hol
             raise StateConflict(_("Only a registration case is registered; your action was not applied."))
         if app.status != ApplicationStatus.IN_REVIEW:
             raise StateConflict(_("This case is not accepted and open; your action was not applied."))
-        county = app.division
+        county = county_of(app.division)
+        if county is None:
+            raise StateConflict(_("This case has no single county to register it; your action was not applied."))
         replaced = list(Parcel.objects.select_for_update().filter(pk__in=[p.pk for p in replaces]).order_by("code"))
         if len(replaced) != len({p.pk for p in replaces}):
             raise ValidationError(_("A parcel to replace does not exist."), code="replace_unknown")
