@@ -62,6 +62,9 @@ def test_clerk_registers_through_the_form(client_as, accepted):
     assert "420000198001011111" in text
     assert verification_code(certificate) in text
     assert f"/registry/parcels/{certificate.right.parcel.code}/" in text
+    # the printed PDF (approvals.issued) is linked from the certificate page
+    assert 'id="certificate-papers"' in text
+    assert ".pdf" in text.split('id="certificate-papers"')[1]
     # the case page now links the certificate and offers no second registration
     detail = client.get(f"/applications/{app.pk}/").content.decode()
     assert certificate.number in detail

@@ -90,13 +90,20 @@ def certificate_page(request: HttpRequest, number: str) -> HttpResponse:
     manage = allowed(request.user, "registry.manage_certificate", certificate)
     context = {"certificate": certificate, "right": certificate.right, "parcel": certificate.right.parcel,
                "holders": list(certificate.right.holders.all()), "area": AreaFigures(certificate.right.area_m2),
-               "manage": manage, "reason_form": ReasonForm()}
+               "manage": manage, "reason_form": ReasonForm(), "papers": _papers(certificate)}
     if manage:
         # The code is printed on the paper: the county's clerks, who print and hand it over, see it.
         url = request.build_absolute_uri(certificate_verification_url(certificate))
         context.update({"code": verification_code(certificate), "verify_url": url,
                         "qr": segno.make(url, error="m").svg_data_uri(scale=3, border=2)})
     return render(request, "registry/certificate.html", context)
+
+
+def _papers(certificate: Certificate) -> list:
+    """The certificate's printed PDFs (approvals.issued, one version per issue), newest first."""
+    from approvals.issued.models import IssuedDocument
+
+    return list(IssuedDocument.objects.filter(certificate_id=certificate.pk).order_by("-version"))
 
 
 def _certificate_action(request: HttpRequest, number: str, action) -> HttpResponse:
