@@ -11,8 +11,8 @@ from data.demo_cases import load_cases
 from data.hall_demo_appointments import load_appointments_demo
 from data.hall_demo_callbacks import load_callbacks_demo
 from data.hall_demo_ratings import load_ratings_demo
-from data.registry_demo import load_registry_demo
 from data.notices_demo import load_notices_demo
+from data.registry_demo import load_registry_demo
 from onemap.checks import demo_mode
 
 
