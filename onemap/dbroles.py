@@ -36,7 +36,10 @@ log = logging.getLogger(__name__)
 
 # Append-only besides pghistory's own tables: the workflow audit and the stored overlap reports
 # (with the layer versions each report was computed against).
-PROTECTED_MODELS = ("approvals.ApplicationEvent", "approvals.OverlapReport", "hall.Rating", "issued.IssuedDocument")
+PROTECTED_MODELS = (
+    "approvals.ApplicationEvent", "approvals.OverlapReport", "hall.Rating", "issued.IssuedDocument",
+    "notices.Notice", "notices.Objection", "notices.ObjectionAnswer", "registry.ParcelChange",
+)
 # Read-only to the app: only migrations write the migration ledger.
 READ_ONLY_TABLES = ("django_migrations",)
 TRUNCATE_OPT_IN = "onemap.allow_audit_truncate"

@@ -388,6 +388,9 @@ ONEMAP_PUBLIC_PAGE_PER_MINUTE = int(os.environ.get("ONEMAP_PUBLIC_PAGE_PER_MINUT
 # Receipts' query codes are HMAC-derived under this key from a salt kept in the database, so they can be
 # reprinted but not read from a database dump; empty = a key derived from SECRET_KEY (hall/services/receipts.py).
 ONEMAP_QUERY_CODE_KEY = os.environ.get("ONEMAP_QUERY_CODE_KEY", "")
+# The address printed under the QR codes of receipts, decisions and certificates (what a phone
+# scanning the paper opens); empty = http://127.0.0.1:8000, right only for the local demo.
+ONEMAP_PUBLIC_URL = os.environ.get("ONEMAP_PUBLIC_URL", "").rstrip("/")
 # The rating tag set in force (versioned: the rules change it centrally; docs/public-side.md).
 ONEMAP_RATING_TAG_SET = "2026.1"
 
