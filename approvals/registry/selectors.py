@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Min
 from django.http import Http404
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
@@ -95,7 +96,8 @@ def certificate_verify(*, number: str, code: str) -> PublicCertificate | None:
         right_type=right.get_right_type_display(),
         land_use=f"{right.land_use} {right.land_use_name}",
         area=AreaFigures(right.area_m2),
-        issued_on=certificate.issued_at.date(),
+        # the local (Asia/Shanghai) day, as printed on the certificate; .date() would give the UTC day
+        issued_on=timezone.localdate(certificate.issued_at),
         holders=[mask_name(h) for h in right.holders.values_list("name", flat=True)],
     )
 

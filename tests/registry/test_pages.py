@@ -266,3 +266,12 @@ def test_dashboard_minutes(client_as, users, accepted):
     row = text.split('id="registration-minutes"')[1].split("</tbody>")[0]
     assert '<td class="num">1</td>' in row
     assert "17.0" in row
+
+
+def test_verification_shows_the_local_issue_day(users, accepted):
+    # 17:30 UTC is 01:30 the next day in Asia/Shanghai, the day printed on the certificate
+    with time_machine.travel(dt.datetime(2026, 12, 3, 17, 30, tzinfo=dt.UTC), tick=False):
+        certificate = registration_register(application=accepted(), by=users["clerk_jiayu"],
+                                            holders=holders(("张三", "420000199001011234", "1")), **state_terms())
+    response = _anon().post("/certificates/verify/", {"number": certificate.number, "code": verification_code(certificate)})
+    assert 'id="verify-issued">2026-12-04<' in response.content.decode()
