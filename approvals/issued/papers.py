@@ -24,8 +24,16 @@ MAX_NEIGHBOURS = 400
 
 
 def person(user) -> str:
-    """A user as a paper names them: full name, else the account name."""
-    return (user.get_full_name() or user.get_username()) if user is not None else ""
+    """A user as a paper names them: full name, else the account name.
+
+    A Chinese name is family name first with no space (何春花); Django's get_full_name() would print
+    "春花 何"."""
+    if user is None:
+        return ""
+    first, last = user.first_name.strip(), user.last_name.strip()
+    if any("\u4e00" <= ch <= "\u9fff" for ch in first + last):
+        return f"{last}{first}"
+    return user.get_full_name() or user.get_username()
 
 
 def site_map_svg_text(*, geometry, width_mm: float, height_mm: float, title: str, site_label: str,
