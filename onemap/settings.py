@@ -152,6 +152,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "maps.context_processors.inbox",
+                "maps.context_processors.nav",
             ],
         },
     },
