@@ -209,6 +209,14 @@ class DecisionForm(forms.Form):
                                                             (StepOutcome.REJECTED, _("Reject"))])
     comment = forms.CharField(label=_("Comment"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
+    def __init__(self, *args, last_level: bool | None = None, **kwargs) -> None:
+        """`last_level`: whether the open step is the route's last level. The service refuses a
+        forward from the last level and a final approval below it, so the menu does not offer them."""
+        super().__init__(*args, **kwargs)
+        if last_level is not None:
+            drop = StepOutcome.FORWARDED if last_level else StepOutcome.APPROVED
+            self.fields["outcome"].choices = [c for c in self.fields["outcome"].choices if c[0] != drop]
+
     def clean(self) -> dict:
         data = super().clean()
         if data.get("outcome") == StepOutcome.REJECTED and not (data.get("comment") or "").strip():

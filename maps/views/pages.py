@@ -23,6 +23,7 @@ from approvals.exceptions import DataCheckFailed, NotPermitted, StateConflict
 from approvals.hall.selectors.dashboard import hall_figures
 from approvals.models import ApplicationKind
 from approvals.permissions import allowed, has_role, memberships
+from approvals.services.common import route
 from maps import builders
 from maps.actions import run_action
 from maps.exports import FORMATS, export
@@ -204,7 +205,7 @@ def _detail_context(request: HttpRequest, application) -> dict:
         "show_contact": application.applicant_id == user.pk or holders_visible,
         "stale": report is not None and approval_selectors.report_is_stale(report),
         "reasons_form": ReasonsForm(),
-        "decision_form": DecisionForm(),
+        "decision_form": DecisionForm(last_level=open_step.level == route(application)[-1].level if reviewing else None),
         "assign_form": AssignForm(division=open_step.division) if reviewing and open_step.state == StepState.ACCEPTED else None,
         "has_tasks": open_step is not None and open_step.tasks.exists(),
         "opinion_form": OpinionForm(),
