@@ -48,3 +48,14 @@ def test_station_then_county_menus(users):
 def test_unbound_choice_keeps_every_outcome_for_parsing():
     assert [c[0] for c in DecisionForm().fields["outcome"].choices] == ["forwarded", "approved", "rejected"]
     assert DecisionForm({"outcome": "forwarded"}, last_level=True).is_valid() is False
+
+
+def test_agent_is_told_why_it_cannot_accept(users):
+    staff = {u.username: u for u in get_user_model().objects.all()}
+    app = submit(staff["applicant"], code="registration", title="代办登记", agent=staff["clerk_jiayu"], agent_reason="elderly_frail")
+    agent_page = _client(staff["clerk_jiayu"]).get(f"/applications/{app.pk}/").content.decode()
+    other_page = _client(staff["clerk_jiayu2"]).get(f"/applications/{app.pk}/").content.decode()
+    assert 'id="agent-four-eyes"' in agent_page
+    assert 'id="window-accept"' not in agent_page
+    assert 'id="agent-four-eyes"' not in other_page
+    assert 'id="window-accept"' in other_page
