@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Min
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
-from approvals.choices import StepOutcome
+from approvals.choices import REGISTRATION, ApplicationStatus, StepOutcome
 from approvals.hall.choices import ServiceKind
 from approvals.hall.models import ServiceEvent
 from approvals.hall.services.receipts import normalise_code
@@ -24,6 +25,7 @@ from approvals.permissions import allowed, visible_applications
 from approvals.registry.choices import CertificateStatus
 from approvals.registry.models import Certificate, ParcelChange, Right
 from approvals.registry.services.certificates import code_derive, verification_code
+from approvals.registry.services.registration import APPROVED_KIND_RIGHT_TYPES
 from parcels.geo import AreaFigures
 from parcels.models import Parcel
 
@@ -119,6 +121,8 @@ class TimelineEntry:
     parcel: str = ""
     certificate: str = ""
     application_id: int | None = None
+    # the decision PDF (approvals.issued) of a final approval, when issued and the reader may download it
+    document_url: str = ""
 
 
 @dataclass
@@ -136,8 +140,10 @@ class Lineage:
 MAX_LINEAGE = 200
 
 
-def parcel_lineage(*, parcel: Parcel) -> Lineage:
-    """Walks predecessors and successors (bounded) and orders what happened to the family."""
+def parcel_lineage(*, parcel: Parcel, user: AbstractBaseUser | None = None) -> Lineage:
+    """Walks predecessors and successors (bounded) and orders what happened to the family. With
+    `user`, a final approval decided by reviewers (an approved homestead or construction-land case
+    registered afterwards) links its decision PDF when the user may download it."""
     seen: dict[int, Parcel] = {parcel.pk: parcel}
     frontier = [parcel.pk]
     while frontier and len(seen) < MAX_LINEAGE:
@@ -162,7 +168,8 @@ def parcel_lineage(*, parcel: Parcel) -> Lineage:
         # the step's closing time is the decision's moment (the event row is stamped a moment later)
         approved = app.steps.filter(outcome=StepOutcome.APPROVED).order_by("closed_at").first()
         if approved:
-            timeline.append(TimelineEntry(approved.closed_at, _("Final approval"), app.reference, right.parcel.code, application_id=app.pk))
+            timeline.append(TimelineEntry(approved.closed_at, _("Final approval"), app.reference, right.parcel.code, application_id=app.pk,
+                                          document_url=_decision_url(user=user, application=app)))
     for change in changes:
         outs = "、".join(p.code for p in change.outputs.all())
         ins = "、".join(p.code for p in change.inputs.all())
@@ -178,6 +185,19 @@ def parcel_lineage(*, parcel: Parcel) -> Lineage:
     timeline.sort(key=lambda e: (e.at, order.get(e.label, 3)))
     return Lineage(parcel=parcel, parcels=sorted(seen.values(), key=lambda p: p.code), changes=changes, timeline=timeline,
                    certificates=certificates)
+
+
+def _decision_url(*, user: AbstractBaseUser | None, application: Application) -> str:
+    """The latest decision PDF of an approved case registered after its approval (not a
+    registration case: its decision is the registration itself), if the user may download it."""
+    from approvals.issued.models import DocumentKind, IssuedDocument
+    from approvals.issued.selectors import may_download
+    if user is None or application.kind_id not in APPROVED_KIND_RIGHT_TYPES:
+        return ""
+    document = IssuedDocument.objects.filter(application=application, kind=DocumentKind.DECISION).order_by("-version").first()
+    if document is None or not may_download(user=user, document=document, application=application):
+        return ""
+    return reverse("issued-pdf", args=[document.pk])
 
 
 def lineage_geojson(lineage: Lineage) -> dict:
@@ -210,7 +230,9 @@ def registration_minutes(*, user: AbstractBaseUser) -> list[WindowMinutes]:
     """Per window that accepted them: the registrations the user may see whose first certificate
     was issued, minutes from acceptance (accepted_at) to that first certificate (median and p90,
     nearest rank)."""
-    apps = visible_applications(user).filter(rights__isnull=False, accepted_at__isnull=False)
+    # registration cases only: an approved homestead or construction-land case registered later
+    # was accepted days before its certificate, which is not "while you wait"
+    apps = visible_applications(user).filter(kind_id=REGISTRATION, rights__isnull=False, accepted_at__isnull=False)
     first = (Right.objects.filter(application__in=apps).annotate(first_issued=Min("certificates__issued_at"))
              .values_list("application_id", "application__accepted_at", "first_issued"))
     minutes: dict[int, float] = {}
@@ -232,3 +254,10 @@ def registration_minutes(*, user: AbstractBaseUser) -> list[WindowMinutes]:
 def registration_cases(*, user: AbstractBaseUser, application: Application) -> bool:
     """Whether `user` may register `application` now (the button on the application page)."""
     return application.kind_id == "registration" and application.status == "in_review" and allowed(user, "registry.register", application)
+
+
+def approved_case_registrable(*, user: AbstractBaseUser, application: Application) -> bool:
+    """Whether `user` may register `application`, an approved homestead or construction-land case
+    not yet registered (the same button on the application page)."""
+    return (application.kind_id in APPROVED_KIND_RIGHT_TYPES and application.status == ApplicationStatus.APPROVED
+            and not Right.objects.filter(application=application).exists() and allowed(user, "registry.register", application))

@@ -242,3 +242,89 @@ def registration_register(*, application: Application, by: AbstractBaseUser, hol
         change.outputs.set([parcel])
         service_event_record(kind=ServiceKind.CERTIFICATE, by=by, application=app)
         return certificate
+
+
+# --- Registering an approved case (宅基地 / 建设用地 approved at the county) -----------------------
+
+#: Kinds whose approved case the county's window clerk registers directly, and the right types each
+#: may be registered as (the first is the form's default): a homestead grants a homestead use right
+#: (feature code JC); construction land a state-owned construction land use right (GB), or a
+#: collective one (JB) where the land stays collective.
+APPROVED_KIND_RIGHT_TYPES: dict[str, tuple[str, ...]] = {
+    "rural_homestead": (RightType.HOMESTEAD,),
+    "construction_land": (RightType.STATE_CONSTRUCTION, RightType.COLLECTIVE_CONSTRUCTION),
+}
+
+#: GB/T 21010 class 0702 农村宅基地: the use a homestead case's form proposes.
+HOMESTEAD_LAND_USE = "0702"
+
+
+@transaction.atomic
+def approved_register(*, application: Application, by: AbstractBaseUser, holders: Sequence[HolderInput], right_type: str,
+                      land_use: str, term_start: dt.date | None = None, term_end: dt.date | None = None,
+                      replaces: Sequence[Parcel] = (), ip: str | None = None) -> Certificate:
+    """Registers a rural homestead or construction-land case APPROVED at the county and issues its
+    certificate, so the certificate's lineage starts at the approved case (no second registration
+    case, no re-upload). The case's site becomes the parcel as submitted; overlap refusal,
+    tolerance and `replaces` as in `registration_register`. The case stays approved: its steps are
+    not touched (the decision was the reviewers'), and no approval event is recorded twice.
+
+    Refused: StateConflict when the case is of another kind, not approved, or already registered;
+    NotPermitted for anyone but a window clerk of the case's county (not its agent)."""
+    require(by, "registry.register", application)
+    kept = clean_holders(holders)
+    clean_right(right_type=right_type, land_use=land_use, term_start=term_start, term_end=term_end)
+    with history(by=by, ip=ip, action="registered"):
+        app = locked(application)
+        allowed_types = APPROVED_KIND_RIGHT_TYPES.get(app.kind_id)
+        if allowed_types is None:
+            raise StateConflict(_("Only an approved rural homestead or construction land case is registered this way; your action was not applied."))
+        if app.status != ApplicationStatus.APPROVED:
+            raise StateConflict(_("This case is not approved; your action was not applied."))
+        # the row lock above serialises two clerks; the unique constraint on Right.application backs it
+        if Right.objects.filter(application=app).exists():
+            raise StateConflict(_("This case is already registered; your action was not applied."))
+        if right_type not in allowed_types:
+            raise ValidationError(_("This kind of case is registered as: %(types)s.")
+                                  % {"types": "、".join(str(RightType(t).label) for t in allowed_types)}, code="right_type_for_kind")
+        county = county_of(app.division)
+        if county is None:
+            raise StateConflict(_("This case has no single county to register it; your action was not applied."))
+        replaced = list(Parcel.objects.select_for_update().filter(pk__in=[p.pk for p in replaces]).order_by("code"))
+        if len(replaced) != len({p.pk for p in replaces}):
+            raise ValidationError(_("A parcel to replace does not exist."), code="replace_unknown")
+        for p in replaced:
+            if p.status != ParcelStatus.REGISTERED or p.division_id != county.pk:
+                raise ValidationError(_("Parcel %(code)s is not registered in this county: it cannot be replaced.") % {"code": p.code},
+                                      code="replace_not_registered")
+        geom = app.site
+        if not geom.valid:
+            raise ValidationError(_("The site geometry is not valid: %(reason)s") % {"reason": geom.valid_reason}, code="bad_geometry")
+        overlaps = registered_overlaps(geom=geom, exclude=[p.pk for p in replaced])
+        if overlaps:
+            raise overlap_refusal(overlaps)
+        now = timezone.now()
+        parcel = parcel_create(geom=geom, county=county, right_type=right_type, land_class=land_use,
+                               holder_label="、".join(h.name for h in kept), predecessors=replaced)
+        areas = site_areas(geom)
+        right = Right(parcel=parcel, application=app, right_type=right_type, land_use=land_use, area_m2=areas.ellipsoidal_m2,
+                      gk_area_m2=areas.gk_m2, gk_epsg=areas.gk_epsg, term_start=term_start, term_end=term_end,
+                      registered_at=now, registered_by=by)
+        right.full_clean()
+        right.save()
+        for h in kept:
+            holder = RightHolder(right=right, name=h.name, id_type=h.id_type, id_number=h.id_number, share=h.share)
+            holder.full_clean()
+            holder.save()
+        certificate = certificate_issue(right=right, county=county, by=by, now=now)
+        retire(replaced, by=by, now=now, reason=_("Parcel replaced by %(code)s on registration %(reference)s") % {"code": parcel.code, "reference": app.reference},
+               successor=certificate)
+        app.touched_parcels.add(parcel)
+        change = ParcelChange(kind=ChangeKind.REGISTRATION, application=app, at=now, by=by, ip_address=ip,
+                              data={"certificate": certificate.number, "replaced": [p.code for p in replaced], "approved_case": True})
+        change.full_clean()
+        change.save()
+        change.inputs.set(replaced)
+        change.outputs.set([parcel])
+        service_event_record(kind=ServiceKind.CERTIFICATE, by=by, application=app)
+        return certificate

@@ -8,6 +8,7 @@ from django import template
 from approvals.permissions import allowed
 from approvals.registry import selectors
 from approvals.registry.models import Certificate
+from approvals.registry.services.registration import APPROVED_KIND_RIGHT_TYPES
 
 register = template.Library()
 
@@ -16,10 +17,12 @@ register = template.Library()
 def registry_actions(context, application) -> dict:
     user = context["request"].user
     certificates = []
-    if application.kind_id == "registration" and allowed(user, "registry.view_register", application):
+    if (application.kind_id == "registration" or application.kind_id in APPROVED_KIND_RIGHT_TYPES) \
+            and allowed(user, "registry.view_register", application):
         certificates = list(Certificate.objects.filter(right__application=application).select_related("right__parcel").order_by("issued_at", "id"))
-    return {"application": application, "can_register": selectors.registration_cases(user=user, application=application),
-            "certificates": certificates}
+    can_register = (selectors.registration_cases(user=user, application=application)
+                    or selectors.approved_case_registrable(user=user, application=application))
+    return {"application": application, "can_register": can_register, "certificates": certificates}
 
 
 @register.inclusion_tag("registry/_minutes_panel.html", takes_context=True)

@@ -28,7 +28,13 @@ from approvals.registry.services.certificates import (
     certificate_verification_url,
     verification_code,
 )
-from approvals.registry.services.registration import HolderInput, registration_register
+from approvals.registry.services.registration import (
+    APPROVED_KIND_RIGHT_TYPES,
+    HOMESTEAD_LAND_USE,
+    HolderInput,
+    approved_register,
+    registration_register,
+)
 from onemap.http import client_ip
 from parcels.geo import AreaFigures
 from parcels.models import Parcel
@@ -48,11 +54,20 @@ def _application(request: HttpRequest, pk: int) -> Application:
 @login_required
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest, pk: int) -> HttpResponse:
-    """The registration form of an accepted registration case (the county's window clerk)."""
+    """The registration form of an accepted registration case, or of an approved homestead or
+    construction-land case (the county's window clerk)."""
     application = _application(request, pk)
     if not allowed(request.user, "registry.register", application):
         return refusal(request, NotPermitted(_("Only a window clerk of the county registers its cases.")))
-    form = RegistrationForm(request.POST or None, initial={"land_use": (application.parcels.values_list("land_class", flat=True).first() or "0701")})
+    initial = {"land_use": (application.parcels.values_list("land_class", flat=True).first() or "0701")}
+    # an approved homestead or construction-land case: its kind's right type (and a homestead's use) by default
+    service = registration_register
+    if application.kind_id in APPROVED_KIND_RIGHT_TYPES:
+        service = approved_register
+        initial["right_type"] = APPROVED_KIND_RIGHT_TYPES[application.kind_id][0]
+        if application.kind_id == "rural_homestead":
+            initial["land_use"] = HOMESTEAD_LAND_USE
+    form = RegistrationForm(request.POST or None, initial=initial)
     holders = HolderFormSet(request.POST or None, prefix="holder")
     status = 200
     if request.method == "POST":
@@ -63,7 +78,7 @@ def register(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 if len(replaces) != len(set(codes)):
                     raise ValidationError(_("A parcel to replace does not exist."))
-                certificate = registration_register(
+                certificate = service(
                     application=application, by=request.user, ip=client_ip(request),
                     holders=[HolderInput(name=r.get("name") or "", id_type=r["id_type"], id_number=r.get("id_number") or "",
                                          share=r["share"] if r.get("share") is not None else 0) for r in rows],
@@ -134,7 +149,7 @@ def certificate_cancel_view(request: HttpRequest, number: str) -> HttpResponse:
 @require_http_methods(["GET"])
 def parcel_page(request: HttpRequest, code: str) -> HttpResponse:
     parcel = selectors.parcel_get(user=request.user, code=code)
-    lineage = selectors.parcel_lineage(parcel=parcel)
+    lineage = selectors.parcel_lineage(parcel=parcel, user=request.user)
     return render(request, "registry/parcel.html", {
         "parcel": parcel, "lineage": lineage, "geojson": selectors.lineage_geojson(lineage),
         "area": AreaFigures(parcel.area_m2),
