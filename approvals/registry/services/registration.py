@@ -43,7 +43,7 @@ from approvals.services.common import history, locked, notify, record
 from parcels.choices import ParcelStatus
 from parcels.codes import LAND_CLASSES
 from parcels.geo import CollectionExtractPolygons, GeographyArea, site_areas
-from parcels.models import Parcel
+from parcels.models import Division, Parcel
 
 MAX_HOLDERS = 50
 
@@ -181,6 +181,59 @@ def _close_county_step(app: Application, *, by: AbstractBaseUser, ip: str | None
     notify(users=[app.applicant], application=app, kind=NotificationKind.DECIDED, data={"level": step.level, "outcome": StepOutcome.APPROVED})
 
 
+def _site_to_register(app: Application, replaces: Sequence[Parcel]) -> tuple[Division, list[Parcel], MultiPolygon]:
+    """The county, the locked parcels to replace and the site of a case about to be registered;
+    refuses (StateConflict / ValidationError) what cannot be registered as it is."""
+    county = county_of(app.division)
+    if county is None:
+        raise StateConflict(_("This case has no single county to register it; your action was not applied."))
+    replaced = list(Parcel.objects.select_for_update().filter(pk__in=[p.pk for p in replaces]).order_by("code"))
+    if len(replaced) != len({p.pk for p in replaces}):
+        raise ValidationError(_("A parcel to replace does not exist."), code="replace_unknown")
+    for p in replaced:
+        if p.status != ParcelStatus.REGISTERED or p.division_id != county.pk:
+            raise ValidationError(_("Parcel %(code)s is not registered in this county: it cannot be replaced.") % {"code": p.code},
+                                  code="replace_not_registered")
+    geom = app.site
+    if not geom.valid:
+        raise ValidationError(_("The site geometry is not valid: %(reason)s") % {"reason": geom.valid_reason}, code="bad_geometry")
+    overlaps = registered_overlaps(geom=geom, exclude=[p.pk for p in replaced])
+    if overlaps:
+        raise overlap_refusal(overlaps)
+    return county, replaced, geom
+
+
+def _register_site(app: Application, *, county: Division, replaced: list[Parcel], geom: MultiPolygon, by: AbstractBaseUser,
+                   holders: list[HolderInput], right_type: str, land_use: str, term_start: dt.date | None,
+                   term_end: dt.date | None, ip: str | None, now: dt.datetime, change_data: dict | None = None) -> Certificate:
+    """The case's site becomes a registered parcel (retiring `replaced`) with its right, holders,
+    certificate, lineage record and the hall's "certificate handed over" service event."""
+    parcel = parcel_create(geom=geom, county=county, right_type=right_type, land_class=land_use,
+                           holder_label="、".join(h.name for h in holders), predecessors=replaced)
+    areas = site_areas(geom)
+    right = Right(parcel=parcel, application=app, right_type=right_type, land_use=land_use, area_m2=areas.ellipsoidal_m2,
+                  gk_area_m2=areas.gk_m2, gk_epsg=areas.gk_epsg, term_start=term_start, term_end=term_end,
+                  registered_at=now, registered_by=by)
+    right.full_clean()
+    right.save()
+    for h in holders:
+        holder = RightHolder(right=right, name=h.name, id_type=h.id_type, id_number=h.id_number, share=h.share)
+        holder.full_clean()
+        holder.save()
+    certificate = certificate_issue(right=right, county=county, by=by, now=now)
+    retire(replaced, by=by, now=now, reason=_("Parcel replaced by %(code)s on registration %(reference)s") % {"code": parcel.code, "reference": app.reference},
+           successor=certificate)
+    app.touched_parcels.add(parcel)
+    change = ParcelChange(kind=ChangeKind.REGISTRATION, application=app, at=now, by=by, ip_address=ip,
+                          data={"certificate": certificate.number, "replaced": [p.code for p in replaced], **(change_data or {})})
+    change.full_clean()
+    change.save()
+    change.inputs.set(replaced)
+    change.outputs.set([parcel])
+    service_event_record(kind=ServiceKind.CERTIFICATE, by=by, application=app)
+    return certificate
+
+
 @transaction.atomic
 def registration_register(*, application: Application, by: AbstractBaseUser, holders: Sequence[HolderInput], right_type: str,
                           land_use: str, term_start: dt.date | None = None, term_end: dt.date | None = None,
@@ -200,48 +253,11 @@ def registration_register(*, application: Application, by: AbstractBaseUser, hol
             raise StateConflict(_("Only a registration case is registered; your action was not applied."))
         if app.status != ApplicationStatus.IN_REVIEW:
             raise StateConflict(_("This case is not accepted and open; your action was not applied."))
-        county = county_of(app.division)
-        if county is None:
-            raise StateConflict(_("This case has no single county to register it; your action was not applied."))
-        replaced = list(Parcel.objects.select_for_update().filter(pk__in=[p.pk for p in replaces]).order_by("code"))
-        if len(replaced) != len({p.pk for p in replaces}):
-            raise ValidationError(_("A parcel to replace does not exist."), code="replace_unknown")
-        for p in replaced:
-            if p.status != ParcelStatus.REGISTERED or p.division_id != county.pk:
-                raise ValidationError(_("Parcel %(code)s is not registered in this county: it cannot be replaced.") % {"code": p.code},
-                                      code="replace_not_registered")
-        geom = app.site
-        if not geom.valid:
-            raise ValidationError(_("The site geometry is not valid: %(reason)s") % {"reason": geom.valid_reason}, code="bad_geometry")
-        overlaps = registered_overlaps(geom=geom, exclude=[p.pk for p in replaced])
-        if overlaps:
-            raise overlap_refusal(overlaps)
+        county, replaced, geom = _site_to_register(app, replaces)
         now = timezone.now()
         _close_county_step(app, by=by, ip=ip, now=now)
-        parcel = parcel_create(geom=geom, county=county, right_type=right_type, land_class=land_use,
-                               holder_label="、".join(h.name for h in kept), predecessors=replaced)
-        areas = site_areas(geom)
-        right = Right(parcel=parcel, application=app, right_type=right_type, land_use=land_use, area_m2=areas.ellipsoidal_m2,
-                      gk_area_m2=areas.gk_m2, gk_epsg=areas.gk_epsg, term_start=term_start, term_end=term_end,
-                      registered_at=now, registered_by=by)
-        right.full_clean()
-        right.save()
-        for h in kept:
-            holder = RightHolder(right=right, name=h.name, id_type=h.id_type, id_number=h.id_number, share=h.share)
-            holder.full_clean()
-            holder.save()
-        certificate = certificate_issue(right=right, county=county, by=by, now=now)
-        retire(replaced, by=by, now=now, reason=_("Parcel replaced by %(code)s on registration %(reference)s") % {"code": parcel.code, "reference": app.reference},
-               successor=certificate)
-        app.touched_parcels.add(parcel)
-        change = ParcelChange(kind=ChangeKind.REGISTRATION, application=app, at=now, by=by, ip_address=ip,
-                              data={"certificate": certificate.number, "replaced": [p.code for p in replaced]})
-        change.full_clean()
-        change.save()
-        change.inputs.set(replaced)
-        change.outputs.set([parcel])
-        service_event_record(kind=ServiceKind.CERTIFICATE, by=by, application=app)
-        return certificate
+        return _register_site(app, county=county, replaced=replaced, geom=geom, by=by, holders=kept, right_type=right_type,
+                              land_use=land_use, term_start=term_start, term_end=term_end, ip=ip, now=now)
 
 
 # --- Registering an approved case (宅基地 / 建设用地 approved at the county) -----------------------
@@ -287,44 +303,7 @@ def approved_register(*, application: Application, by: AbstractBaseUser, holders
         if right_type not in allowed_types:
             raise ValidationError(_("This kind of case is registered as: %(types)s.")
                                   % {"types": "、".join(str(RightType(t).label) for t in allowed_types)}, code="right_type_for_kind")
-        county = county_of(app.division)
-        if county is None:
-            raise StateConflict(_("This case has no single county to register it; your action was not applied."))
-        replaced = list(Parcel.objects.select_for_update().filter(pk__in=[p.pk for p in replaces]).order_by("code"))
-        if len(replaced) != len({p.pk for p in replaces}):
-            raise ValidationError(_("A parcel to replace does not exist."), code="replace_unknown")
-        for p in replaced:
-            if p.status != ParcelStatus.REGISTERED or p.division_id != county.pk:
-                raise ValidationError(_("Parcel %(code)s is not registered in this county: it cannot be replaced.") % {"code": p.code},
-                                      code="replace_not_registered")
-        geom = app.site
-        if not geom.valid:
-            raise ValidationError(_("The site geometry is not valid: %(reason)s") % {"reason": geom.valid_reason}, code="bad_geometry")
-        overlaps = registered_overlaps(geom=geom, exclude=[p.pk for p in replaced])
-        if overlaps:
-            raise overlap_refusal(overlaps)
-        now = timezone.now()
-        parcel = parcel_create(geom=geom, county=county, right_type=right_type, land_class=land_use,
-                               holder_label="、".join(h.name for h in kept), predecessors=replaced)
-        areas = site_areas(geom)
-        right = Right(parcel=parcel, application=app, right_type=right_type, land_use=land_use, area_m2=areas.ellipsoidal_m2,
-                      gk_area_m2=areas.gk_m2, gk_epsg=areas.gk_epsg, term_start=term_start, term_end=term_end,
-                      registered_at=now, registered_by=by)
-        right.full_clean()
-        right.save()
-        for h in kept:
-            holder = RightHolder(right=right, name=h.name, id_type=h.id_type, id_number=h.id_number, share=h.share)
-            holder.full_clean()
-            holder.save()
-        certificate = certificate_issue(right=right, county=county, by=by, now=now)
-        retire(replaced, by=by, now=now, reason=_("Parcel replaced by %(code)s on registration %(reference)s") % {"code": parcel.code, "reference": app.reference},
-               successor=certificate)
-        app.touched_parcels.add(parcel)
-        change = ParcelChange(kind=ChangeKind.REGISTRATION, application=app, at=now, by=by, ip_address=ip,
-                              data={"certificate": certificate.number, "replaced": [p.code for p in replaced], "approved_case": True})
-        change.full_clean()
-        change.save()
-        change.inputs.set(replaced)
-        change.outputs.set([parcel])
-        service_event_record(kind=ServiceKind.CERTIFICATE, by=by, application=app)
-        return certificate
+        county, replaced, geom = _site_to_register(app, replaces)
+        return _register_site(app, county=county, replaced=replaced, geom=geom, by=by, holders=kept, right_type=right_type,
+                              land_use=land_use, term_start=term_start, term_end=term_end, ip=ip, now=timezone.now(),
+                              change_data={"approved_case": True})
