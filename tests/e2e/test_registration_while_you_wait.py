@@ -11,14 +11,14 @@ from playwright.sync_api import Page, expect
 
 from approvals.registry.models import Certificate
 from data.demo import DEMO_PASSWORD
-from tests.e2e.conftest import ARTIFACTS, browser, login, offsite, page, playwright_instance  # noqa: F401  (fixtures)
+from tests.e2e.conftest import ARTIFACTS, login
 from tests.factories import submit
-from tests.registry.conftest import FREE_SITE
+from tests.registry.conftest import FREE_SITE, areas  # noqa: F401 (the register's fixture)
 
 pytestmark = pytest.mark.browser
 
 
-def test_registration_while_you_wait(page: Page, live_server, users, areas):  # noqa: F811
+def test_registration_while_you_wait(page: Page, live_server, users, areas):  # noqa: F811 (the imported fixture)
     app = submit(users["resident_01"] if "resident_01" in users else users["applicant"], code="registration", bbox=FREE_SITE, title="立等可取登记")
     login(page, "clerk_jiayu", DEMO_PASSWORD)
     page.goto(f"/applications/{app.pk}/")

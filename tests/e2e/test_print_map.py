@@ -9,12 +9,12 @@ from playwright.sync_api import Page, expect
 from pyproj import Transformer
 
 from data.demo import DEMO_PASSWORD
-from tests.e2e.conftest import browser, login, offsite, page, playwright_instance  # noqa: F401 (fixtures)
+from tests.e2e.conftest import login
 
 pytestmark = pytest.mark.browser
 
 
-def test_print_map_page_preview_from_gauss_kruger_centre(page: Page, live_server, onemap):  # noqa: F811 (the imported fixture)
+def test_print_map_page_preview_from_gauss_kruger_centre(page: Page, live_server, onemap):
     login(page, "planner", DEMO_PASSWORD)
     page.goto("/maps/print/")
     expect(page.locator("fieldset[data-centre=lonlat]")).to_be_visible()
