@@ -61,13 +61,9 @@ class TaskInline(ReadOnlyInline):
     fields = ["department", "role", "due_at", "agrees", "opinion", "answered_at", "escalated"]
 
 
-@admin.register(ReviewStep)
-class ReviewStepAdmin(admin.ModelAdmin):
-    """Read-only: steps change only through the workflow services (so the audit stays whole)."""
-
-    list_display = ["application", "number", "level", "division", "state", "outcome", "due_at"]
-    list_filter = ["level", "state", "outcome"]
-    inlines = [TaskInline]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """An admin that only reads: the records change through their services (audit, numbering,
+    lineage) or never (append-only tables). Used by the nested apps' admins too."""
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
@@ -77,6 +73,15 @@ class ReviewStepAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(ReviewStep)
+class ReviewStepAdmin(ReadOnlyAdmin):
+    """Read-only: steps change only through the workflow services (so the audit stays whole)."""
+
+    list_display = ["application", "number", "level", "division", "state", "outcome", "due_at"]
+    list_filter = ["level", "state", "outcome"]
+    inlines = [TaskInline]
 
 
 @admin.register(Notification)

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from approvals.admin import ReadOnlyAdmin
 from approvals.notices.models import Notice, NoticeRule, Objection
 
 
@@ -9,19 +10,7 @@ class NoticeRuleAdmin(admin.ModelAdmin):
     list_editable = ("days", "active")
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Notices and objections are append-only records (a trigger refuses changes): read here, written by the services."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
+# Notices and objections are append-only records (a trigger refuses changes): read here, written by the services.
 @admin.register(Notice)
 class NoticeAdmin(ReadOnlyAdmin):
     list_display = ("number", "application", "days", "published_at", "ends_at")

@@ -4,18 +4,8 @@ through the services (numbering, lineage and audit happen there); geometry is ne
 
 from django.contrib import admin
 
+from approvals.admin import ReadOnlyAdmin
 from approvals.registry.models import CadastralArea, Certificate, ParcelChange, Right
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(CadastralArea)

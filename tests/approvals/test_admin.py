@@ -88,3 +88,12 @@ def test_steps_and_their_department_tasks_are_read_only_in_the_admin(client, use
     assert "耕地保护股" in html
     assert 'name="tasks-0-opinion"' not in html  # shown, not editable
     assert client.post(reverse("admin:approvals_reviewstep_delete", args=[step.pk]), {"post": "yes"}).status_code == 403
+
+
+@pytest.mark.parametrize("model", ["approvals_reviewstep", "registry_certificate", "registry_parcelchange", "registry_right",
+                                   "registry_cadastralarea", "notices_notice", "notices_objection"])
+def test_read_only_admins_list_but_refuse_adding(client, users, model):
+    """One ReadOnlyAdmin (approvals/admin.py) serves the workflow, the register and the notices."""
+    client.force_login(users["admin"])
+    assert client.get(reverse(f"admin:{model}_changelist")).status_code == 200
+    assert client.get(reverse(f"admin:{model}_add")).status_code == 403
