@@ -200,14 +200,18 @@ def test_verification_says_a_newer_version_exists(users, decided):
     decision_issue(application=app, by=users["reviewer_jiayu"])
     found = verify_token(token=token)
     assert (found.version, found.latest_version, found.superseded) == (1, 2, True)
-    text = Client().get(f"/verify/{token}/").content.decode()
+    english = Client()
+    english.cookies["django_language"] = "en"
+    text = english.get(f"/verify/{token}/").content.decode()
     assert 'id="verify-superseded"' in text
     assert "A newer version (2)" in text
 
 
 def test_bad_tokens_answer_alike(decided):
+    english = Client()
+    english.cookies["django_language"] = "en"
     for token in ("x", "A" * 32, "A" * 31 + "!", "A" * 200, "%00" * 32, "AAAA%00AAAAAAAAAAAAAAAAAAAAAAAAAAA", "%E4%B8%AD" * 11):
-        response = Client().get(f"/verify/{token}/")
+        response = english.get(f"/verify/{token}/")
         assert response.status_code == 404, token
         assert "No document matches" in response.content.decode()
     assert Client().get("/verify/../../etc/passwd/").status_code == 404
