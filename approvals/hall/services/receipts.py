@@ -40,24 +40,24 @@ CODE_LENGTH = 10
 NUMBER_PREFIX = "HZ"
 
 
-def _code_key() -> bytes:
-    key = getattr(settings, "ONEMAP_QUERY_CODE_KEY", "") or ""
-    if key:
-        return key.encode()
-    # A key of its own, derived from SECRET_KEY, so this use never shares bytes with sessions or signing.
-    return hmac.new(settings.SECRET_KEY.encode(), b"onemap.hall.query-code", hashlib.sha256).digest()
-
-
-def query_code_derive(*, salt: str, application_id: int) -> str:
-    """The query code for `salt` (from QueryAccess) and the application: CODE_LENGTH characters of
-    CODE_ALPHABET (31^10 ≈ 8·10^14 codes)."""
-    digest = hmac.new(_code_key(), f"{salt}:{application_id}".encode(), hashlib.sha256).digest()
+def derived_code(*, key_setting: str, purpose: bytes, message: str) -> str:
+    """CODE_LENGTH characters of CODE_ALPHABET (31^10 ≈ 8·10^14 codes): HMAC-SHA256 of `message`
+    under the key in the setting `key_setting`, else under a key of its own derived from SECRET_KEY
+    for `purpose`, so this use never shares bytes with sessions or signing. Shared by receipts'
+    query codes and certificates' verification codes (approvals/registry/services/certificates.py)."""
+    key = (getattr(settings, key_setting, "") or "").encode() or hmac.new(settings.SECRET_KEY.encode(), purpose, hashlib.sha256).digest()
+    digest = hmac.new(key, message.encode(), hashlib.sha256).digest()
     number = int.from_bytes(digest, "big")
     out = []
     for _ in range(CODE_LENGTH):
         number, index = divmod(number, len(CODE_ALPHABET))
         out.append(CODE_ALPHABET[index])
     return "".join(out)
+
+
+def query_code_derive(*, salt: str, application_id: int) -> str:
+    """The query code for `salt` (from QueryAccess) and the application."""
+    return derived_code(key_setting="ONEMAP_QUERY_CODE_KEY", purpose=b"onemap.hall.query-code", message=f"{salt}:{application_id}")
 
 
 def query_code_current(*, application: Application) -> str | None:

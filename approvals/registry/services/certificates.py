@@ -11,12 +11,9 @@ certificate draws its own salt, so the old paper's code keeps showing "replaced 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -25,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from approvals.exceptions import StateConflict
-from approvals.hall.services.receipts import CODE_ALPHABET, CODE_LENGTH
+from approvals.hall.services.receipts import derived_code
 from approvals.permissions import require
 from approvals.registry.choices import CertificateStatus
 from approvals.registry.models import Certificate, Right
@@ -36,21 +33,9 @@ from parcels.models import Division
 REASON_MAX = 1000
 
 
-def _code_key() -> bytes:
-    key = getattr(settings, "ONEMAP_CERTIFICATE_CODE_KEY", "") or ""
-    if key:
-        return key.encode()
-    return hmac.new(settings.SECRET_KEY.encode(), b"onemap.registry.certificate-code", hashlib.sha256).digest()
-
-
 def code_derive(*, salt: str, certificate_id: int) -> str:
-    digest = hmac.new(_code_key(), f"certificate:{salt}:{certificate_id}".encode(), hashlib.sha256).digest()
-    number = int.from_bytes(digest, "big")
-    out = []
-    for _i in range(CODE_LENGTH):
-        number, index = divmod(number, len(CODE_ALPHABET))
-        out.append(CODE_ALPHABET[index])
-    return "".join(out)
+    return derived_code(key_setting="ONEMAP_CERTIFICATE_CODE_KEY", purpose=b"onemap.registry.certificate-code",
+                        message=f"certificate:{salt}:{certificate_id}")
 
 
 def verification_code(certificate: Certificate) -> str:
